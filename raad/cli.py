@@ -9,7 +9,7 @@ from pathlib import Path
 import raad
 
 # %% auto #0
-__all__ = ['cmd_distill', 'cmd_train', 'cmd_eval', 'build_parser', 'main']
+__all__ = ['cmd_distill', 'cmd_train', 'cmd_eval', 'cmd_bench', 'cmd_step_time', 'build_parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #c005
 def cmd_distill(a):
@@ -34,6 +34,21 @@ def cmd_eval(a):
     r = evaluate(model, a.data, a.category, a.out, eval_size=a.eval_size, save_maps=a.save_maps, device=a.device, bf16=a.bf16,
                  progress=not a.quiet, model_config=cfg)
     print(json.dumps({k: round(r[k], 4) for k in ('image_auroc', 'image_ap', 'pixel_auroc', 'au_pro')}))
+
+def cmd_bench(a):
+    from raad.bench import run_benchmark, results_table
+    rows = run_benchmark(a.data_root, a.out, preset=a.preset, seeds=a.seeds, teacher=a.teacher, progress=not a.quiet)
+    print(results_table(rows))
+
+def cmd_step_time(a):
+    from raad.bench import time_training_step, cpu_description
+    from raad.runtime import save_json
+    res = {'cpu': cpu_description(), 'torch': __import__('torch').__version__, 'batch': 1, 'image_size': 256, 'n': a.n, 'seconds_per_step': {}}
+    for name, bf16, cl in (('fp32', False, False), ('fp32_channels_last', False, True), ('bf16_channels_last', True, True)):
+        if name.startswith('bf16') and not a.bf16: continue
+        res['seconds_per_step'][name] = round(time_training_step(bf16=bf16, channels_last=cl, n=a.n), 3)
+        print(name, res['seconds_per_step'][name], flush=True)
+    if a.out: save_json(a.out, res)
 
 # %% ../nbs/07_cli.ipynb #c007
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument('--out', required=True); e.add_argument('--save-maps', action='store_true')
     e.add_argument('--eval-size', type=int, default=256, help='side of the grid maps and masks are compared on')
     common(e); e.set_defaults(func=cmd_eval)
+    b = sub.add_parser('bench', help='train and evaluate the baseline on the shared benchmark sets')
+    b.add_argument('--data-root', default='../shared/data'); b.add_argument('--out', default='runs/bench')
+    b.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); b.add_argument('--seeds', type=int, nargs='+', default=[0])
+    b.add_argument('--teacher', default=None); common(b); b.set_defaults(func=cmd_bench)
+    st = sub.add_parser('step-time', help='time one training step in fp32, channels-last and bf16')
+    st.add_argument('--n', type=int, default=5); st.add_argument('--out', default=None, help='JSON file for the timings')
+    st.add_argument('--bf16', action=argparse.BooleanOptionalAction, default=True, help='also time bf16 autocast (slow where emulated)')
+    st.add_argument('--debug', action='store_true', help=argparse.SUPPRESS); st.set_defaults(func=cmd_step_time)
     return p
 
 # %% ../nbs/07_cli.ipynb #c008
@@ -82,4 +105,6 @@ def main(argv=None) -> int:
         print(f'raad: error: {e}', file=sys.stderr); return 2
     return 0
 
+# %% ../nbs/07_cli.ipynb #c009
+#| eval: false
 if __name__ == '__main__': sys.exit(main())

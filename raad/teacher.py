@@ -207,8 +207,9 @@ def corpus_paths(folders) -> list[Path]:
 # %% ../nbs/04_teacher.ipynb #c017
 class CorpusSampler:
     "Random augmented batches (B, 3, size, size), ImageNet-normalised, from images held in memory."
-    def __init__(self, paths, size: int = 256, store: int = 512, seed: int = 0):
+    def __init__(self, paths, size: int = 256, store: int = 512, seed: int = 0, area=None):
         self.size, self.rng = size, np.random.default_rng(seed)
+        self.area = area or (0.4 * (size / 256) ** 2, min(1.0, (size / 256) ** 2))  # crop area fraction: keeps the scale of 256² training
         self.images = []
         for p in progress_bar(list(paths), leave=False):
             self.images.append(np.asarray(load_image(p).resize((store, store), Image.BILINEAR)))
@@ -218,7 +219,7 @@ class CorpusSampler:
         out = []
         for i in self.rng.integers(len(self.images), size=n):
             im = self.images[i]; s = im.shape[0]
-            c = int(s * math.sqrt(self.rng.uniform(0.4, 1.0))); y, x = self.rng.integers(0, s - c + 1, 2)
+            c = int(s * math.sqrt(self.rng.uniform(*self.area))); y, x = self.rng.integers(0, s - c + 1, 2)
             crop = Image.fromarray(im[y:y + c, x:x + c]).resize((self.size, self.size), Image.BILINEAR)
             a = np.asarray(crop, np.float32) / 255
             if self.rng.random() < 0.5: a = a[:, ::-1]

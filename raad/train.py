@@ -23,7 +23,8 @@ from .teacher import load_teacher_weights
 # %% auto #0
 __all__ = ['PRESETS', 'IMNET_MEAN', 'IMNET_STD', 'CHECKPOINT_FORMAT', 'CHECKPOINTS', 'Preset', 'get_preset', 'hard_loss',
            'efficientad_losses', 'augment_for_autoencoder', 'load_tensors', 'fit_teacher_normalization',
-           'fit_map_quantiles', 'CheckpointError', 'save_model', 'load_model', 'default_teacher', 'train_efficientad']
+           'fit_map_quantiles', 'fit_threshold', 'CheckpointError', 'save_model', 'load_model', 'default_teacher',
+           'train_efficientad']
 
 # %% ../nbs/05_train.ipynb #c005
 @dataclass
@@ -110,6 +111,18 @@ def fit_map_quantiles(model: EfficientAD, images: torch.Tensor, device='cpu', bf
     model.quantiles.copy_(torch.stack([q(local, qa), q(local, qb), q(global_, qa), q(global_, qb)]).cpu())
 
 # %% ../nbs/05_train.ipynb #c016
+@torch.no_grad()
+def fit_threshold(model: EfficientAD, images: torch.Tensor, device='cpu', bf16=False) -> float:
+    "The largest image score (anomaly-map maximum) over held-out normal `images`."
+    model.eval(); best = -float('inf')
+    for x in images.split(8):
+        with autocast(device, bf16): o = model(x.to(device))
+        local, global_ = model.normalize_maps(o['local'].float(), o['global'].float())
+        from raad.pdn import combine_maps
+        best = max(best, combine_maps(local, global_, x.shape[-2:]).amax().item())
+    return best
+
+# %% ../nbs/05_train.ipynb #c018
 CHECKPOINT_FORMAT = 1
 
 class CheckpointError(ValueError):
@@ -149,7 +162,7 @@ def load_model(folder, device='cpu') -> tuple[EfficientAD, dict]:
     model.load_state_dict({k: v.float() for k, v in sd.items()})
     return model.to(device).eval(), cfg
 
-# %% ../nbs/05_train.ipynb #c019
+# %% ../nbs/05_train.ipynb #c021
 CHECKPOINTS = Path(__file__).resolve().parent.parent/'checkpoints' if '__file__' in globals() else Path('..').resolve()/'checkpoints'
 
 def default_teacher() -> Path:
@@ -160,7 +173,7 @@ def default_teacher() -> Path:
         raise FileNotFoundError(f"{p}: no distilled teacher found; pass --teacher DIR or run `raad distill`")
     return p
 
-# %% ../nbs/05_train.ipynb #c022
+# %% ../nbs/05_train.ipynb #c024
 def _pick_device(device, bf16):
     device = torch.device(device) if device else default_device()
     return device, ((device.type == 'cpu' and cpu_has_bf16()) if bf16 is None else bf16)
@@ -220,6 +233,7 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
         if until is not None and step + 1 == until and step + 1 < p.steps: logf.close(); return None
     logf.close()
     fit_map_quantiles(model, val_x, device, bf16)
+    config['threshold'] = fit_threshold(model, val_x, device, bf16)
     config['train_seconds'] = round(time.time() - t0, 1)
     save_model(out, model.float().to(memory_format=torch.contiguous_format).cpu(), config)
     save_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt, p.steps)

@@ -1,0 +1,170 @@
+"""raad demo: upload a photo of a product, get its anomaly heatmap, score, verdict and per-layer attention maps.
+
+Run `python app.py` and open http://127.0.0.1:7860. Works offline with the shipped checkpoints in `checkpoints/`;
+with a network (or a filled Hub cache) it also loads checkpoints from the Hugging Face Hub.
+
+Environment: RAAD_CHECKPOINTS (folder of shipped checkpoints, default ./checkpoints), RAAD_HUB_REPO and
+RAAD_HUB_REVISION (default Hub repo id and pinned revision), GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (where to serve).
+"""
+from __future__ import annotations
+import os
+os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
+os.environ.setdefault('HF_HUB_DISABLE_TELEMETRY', '1')
+import threading, time
+from pathlib import Path
+import numpy as np
+import torch
+import gradio as gr
+from PIL import Image
+from raad.attention import layer_attention_maps, overlay
+from raad.data import DataError, ImageTransform, load_image
+from raad.hub import load_pretrained
+from raad.runtime import default_device
+from raad.train import CheckpointError
+
+ROOT = Path(__file__).resolve().parent
+CHECKPOINT_DIR = Path(os.environ.get('RAAD_CHECKPOINTS') or ROOT/'checkpoints')
+EXAMPLES = sorted(str(p) for p in (ROOT/'examples').glob('*.png'))
+HUB_REPO = os.environ.get('RAAD_HUB_REPO', '')
+HUB_REVISION = os.environ.get('RAAD_HUB_REVISION', '')
+SHIPPED = {'EfficientAD-S baseline (bottle)': 'bottle_baseline', 'RAAD (bottle)': 'bottle_raad'}  # label -> folder
+HUB_CHOICE = 'Hugging Face Hub repo'
+# The verdict's threshold on the image score (the anomaly map's maximum). A checkpoint may carry a calibrated one
+# in config['threshold']; otherwise 0.1 on EfficientAD's normalised scale, where both the local and the global map
+# are scaled so that 0.1 is the 0.995 quantile of normal validation pixels: a pixel above it is rarer than 1 in 200
+# on normal images. It is a conservative default (it calls some normal images defective), not a tuned operating point.
+DEFAULT_THRESHOLD = 0.1
+LAYER_CAPTIONS = {'layer1': 'layer 1 (conv 3→128)', 'layer2': 'layer 2 (conv 128→256)', 'layer3': 'layer 3 (conv 256→256)',
+                  'layer4': 'layer 4 (conv 256→384, teacher vs student)', 'local': 'local map (teacher vs student)',
+                  'global': 'global map (autoencoder vs student)'}
+DEVICE = default_device()
+
+def shipped_models(folder=None) -> dict[str, Path]:
+    "Shipped checkpoints present in `folder` (default CHECKPOINT_DIR): label -> path."
+    folder = Path(folder or CHECKPOINT_DIR)
+    return {label: folder/name for label, name in SHIPPED.items() if (folder/name/'config.json').is_file()}
+
+def startup_message(models: dict) -> str:
+    "One paragraph on what the app can run, shown at the top of the page."
+    where = f"on {DEVICE.type.upper()}"
+    if models: return f"Models found: {', '.join(models)} ({where}); or enter a Hugging Face Hub repo id."
+    return (f"**No shipped checkpoint found** in `{CHECKPOINT_DIR/'bottle_baseline'}`: train one "
+            f"(`raad train ... --out {CHECKPOINT_DIR/'bottle_baseline'}`) or choose *{HUB_CHOICE}* and enter a repo id "
+            f"(needs a network or a filled Hub cache). Running {where}.")
+
+_cache: dict[tuple, tuple] = {}
+_lock = threading.Lock()
+
+def get_model(source, revision: str | None = None):
+    "(model, config) for a checkpoint folder or Hub repo id, loaded once and kept."
+    key = (str(source), revision or None)
+    with _lock:
+        if key not in _cache: _cache[key] = load_pretrained(source, revision or None, device=DEVICE)
+        return _cache[key]
+
+def resolve(model_choice: str, hub_id: str = '', hub_revision: str = '', models: dict | None = None) -> tuple[str, str | None]:
+    "The (source, revision) that a model choice names; a `gr.Error` saying what is missing otherwise."
+    models = shipped_models() if models is None else models
+    if model_choice == HUB_CHOICE or not model_choice:
+        if not (hub_id or '').strip(): raise gr.Error("Enter a Hugging Face Hub repo id (owner/name, optionally @revision).")
+        return hub_id.strip(), (hub_revision or '').strip() or None
+    if model_choice in models: return str(models[model_choice]), None
+    if model_choice in SHIPPED: raise gr.Error(f"{model_choice}: checkpoint {CHECKPOINT_DIR/SHIPPED[model_choice]} is missing.")
+    raise gr.Error(f"Unknown model choice {model_choice!r}.")
+
+def threshold_of(config: dict) -> tuple[float, str]:
+    "The verdict threshold of a model and where it comes from."
+    t = config.get('threshold')
+    if isinstance(t, (int, float)): return float(t), "the model's calibrated threshold"
+    return DEFAULT_THRESHOLD, "0.1: the 0.995 quantile of normal validation pixels on the normalised scale"
+
+def bits_figure(bits):
+    "Bar chart of per-layer bit-widths (a list, or a dict layer -> bits), or None when there are none."
+    if not bits: return None
+    from matplotlib.figure import Figure
+    names, values = (list(bits), list(bits.values())) if isinstance(bits, dict) else ([f'layer {i + 1}' for i in range(len(bits))], list(bits))
+    fig = Figure(figsize=(max(4, 0.5 * len(values) + 2), 2.6)); ax = fig.add_subplot()
+    ax.bar(range(len(values)), values, color='tab:blue'); ax.set_xticks(range(len(values)), names, rotation=45, ha='right', fontsize=7)
+    ax.set_yticks([2, 3, 4, 8]); ax.set_ylabel('bits'); ax.set_title('per-layer bit-widths'); fig.tight_layout()
+    return fig
+
+def _minmax(m: np.ndarray) -> np.ndarray:
+    return (m - m.min()) / max(float(m.max() - m.min()), 1e-12)
+
+def analyse(image, model, config: dict) -> dict:
+    "Anomaly map, score, verdict and attention overlays of one image (a path or PIL image) under `model`."
+    im = load_image(image) if not isinstance(image, Image.Image) else image.convert('RGB')
+    size = int(config.get('image_size', 256))
+    x = ImageTransform(size)(im)[None].to(DEVICE)
+    t0 = time.perf_counter()
+    maps = {k: v[0].cpu().numpy() for k, v in layer_attention_maps(model, x, (size, size), normalize=False).items()}
+    seconds = time.perf_counter() - t0
+    amap = 0.5 * (maps['local'] + maps['global'])          # = model.anomaly_map(x): the mean of the normalised maps
+    score, (threshold, why) = float(amap.max()), threshold_of(config)
+    shown = im.copy(); shown.thumbnail((512, 512))
+    return {'overlay': overlay(shown, amap, 0.5, vmin=0.0, vmax=2 * threshold),  # green at the threshold, red at twice it
+            'score': score, 'threshold': threshold, 'threshold_source': why, 'defective': score >= threshold,
+            'layers': [(overlay(shown, _minmax(m), 0.5), LAYER_CAPTIONS.get(k, k)) for k, m in maps.items()],
+            'anomaly_map': amap, 'bits': config.get('bits'), 'seconds': seconds}
+
+def predict(image, model_choice: str, hub_id: str = '', hub_revision: str = ''):
+    "Gradio handler: (heatmap overlay, score, verdict, attention gallery, bit-width chart, details)."
+    if image is None: raise gr.Error("Upload an image or pick an example first.")
+    source, revision = resolve(model_choice, hub_id, hub_revision)
+    try: model, config = get_model(source, revision)
+    except (CheckpointError, ValueError) as e: raise gr.Error(f"Could not load the model: {e}") from None
+    try: r = analyse(image, model, config)
+    except DataError as e: raise gr.Error(str(e).replace(str(image), Path(str(image)).name)) from None
+    verdict = f"{'DEFECTIVE' if r['defective'] else 'GOOD'}: score {r['score']:.3f} {'≥' if r['defective'] else '<'} threshold {r['threshold']:.3f}"
+    details = (f"Threshold {r['threshold']:.3f} ({r['threshold_source']}). Heatmap colours: blue 0, green at the threshold, red at twice it.\n\n"
+               f"Model: {model_choice if model_choice != HUB_CHOICE else ''} `{config.get('source', Path(source).name)}` "
+               f"({config.get('method', 'baseline')}, {config.get('category', '?')}). "
+               f"Inference: {1000 * r['seconds']:.0f} ms on {DEVICE.type.upper()}.")
+    fig = bits_figure(r['bits'])
+    return r['overlay'], round(r['score'], 4), verdict, r['layers'], gr.Plot(value=fig, visible=fig is not None), details
+
+def safe_image(**kwargs) -> gr.Image:
+    "A `gr.Image` input whose undecodable uploads become a readable error in the page instead of a server exception."
+    # patched on the instance: a gr.Image subclass would make Gradio write an app.pyi stub next to this file
+    image = gr.Image(**kwargs); plain = image.preprocess
+    def preprocess(payload):
+        try: return plain(payload)
+        except gr.Error: raise
+        except Exception as e:
+            name = getattr(payload, 'orig_name', None) or 'upload'
+            raise gr.Error(f"{name}: not a readable image ({type(e).__name__}); upload a PNG, JPEG, BMP or TIFF photo.") from None
+    image.preprocess = preprocess
+    return image
+
+def build_demo() -> gr.Blocks:
+    "The Gradio Blocks app."
+    models = shipped_models()
+    choices = list(models) + [HUB_CHOICE]
+    with gr.Blocks(title='raad: industrial anomaly detection') as demo:
+        gr.Markdown("# raad: industrial anomaly detection\nEfficientAD-S trained on defect-free images only; RAAD adds "
+                    "mixed-precision quantization. Upload a photo of the product the model was trained on (the shipped "
+                    "models: MVTec AD bottle, seen from above).")
+        status = gr.Markdown(startup_message(models), elem_id='status')
+        with gr.Row():
+            with gr.Column():
+                image = safe_image(type='filepath', image_mode=None, label='Image', sources=['upload', 'clipboard'], elem_id='input-image')
+                model_choice = gr.Radio(choices, value=choices[0], label='Model', elem_id='model-choice')
+                with gr.Row():
+                    hub_id = gr.Textbox(HUB_REPO, label='Hub repo id (owner/name[@revision])', elem_id='hub-id')
+                    hub_revision = gr.Textbox(HUB_REVISION, label='Hub revision (branch, tag or commit)', elem_id='hub-revision')
+                button = gr.Button('Detect anomalies', variant='primary', elem_id='run')
+                if EXAMPLES: gr.Examples(EXAMPLES, inputs=image, label='Examples (MVTec AD bottle, CC BY-NC-SA 4.0)')
+            with gr.Column():
+                heatmap = gr.Image(label='Anomaly heatmap', type='pil', interactive=False, elem_id='heatmap')
+                with gr.Row():
+                    score = gr.Number(label='Image score (max of the map)', elem_id='score')
+                    verdict = gr.Textbox(label='Verdict', elem_id='verdict')
+                details = gr.Markdown(elem_id='details')
+        gallery = gr.Gallery(label='Per-layer attention maps: where teacher and student disagree (each scaled to its own range)',
+                             columns=6, elem_id='layers')
+        bits = gr.Plot(label='Per-layer bit-widths', visible=False, elem_id='bits')
+        button.click(predict, [image, model_choice, hub_id, hub_revision], [heatmap, score, verdict, gallery, bits, details], api_name='predict')
+    return demo
+
+if __name__ == '__main__':
+    build_demo().queue(max_size=16).launch(allowed_paths=[str(ROOT/'examples')])

@@ -1,0 +1,137 @@
+"The Gradio app: its handlers called directly, then the served app through gradio_client; random-weight checkpoints, no network."
+import contextlib, os, socket, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT/'examples'/'bottle_broken_large.png'
+BASELINE, RAAD = 'EfficientAD-S baseline (bottle)', 'RAAD (bottle)'
+sys.path.insert(0, str(ROOT))
+gr = pytest.importorskip('gradio')
+import app  # noqa: E402
+
+def make_checkpoints(folder) -> Path:
+    "A checkpoints folder with random-weight `bottle_baseline` and `bottle_raad` (with bits and a threshold)."
+    from raad.pdn import EfficientAD
+    from raad.train import save_model
+    torch.manual_seed(0)
+    m = EfficientAD(); m.quantiles.copy_(torch.tensor([0.0, 1.0, 0.0, 1.0]))
+    save_model(Path(folder)/'bottle_baseline', m, {'method': 'baseline', 'category': 'bottle', 'image_size': 256})
+    save_model(Path(folder)/'bottle_raad', m, {'method': 'raad', 'category': 'bottle', 'image_size': 256,
+                                                'bits': {'student.0': 8, 'student.3': 4, 'student.6': 3, 'student.8': 8}, 'threshold': 0.5})
+    return Path(folder)
+
+@pytest.fixture(scope='module')
+def checkpoints(tmp_path_factory):
+    return make_checkpoints(tmp_path_factory.mktemp('checkpoints'))
+
+@pytest.fixture
+def shipped(checkpoints, monkeypatch):
+    monkeypatch.setattr(app, 'CHECKPOINT_DIR', checkpoints)
+    return checkpoints
+
+def test_predict_baseline(shipped):
+    heat, score, verdict, layers, bits, details = app.predict(str(EXAMPLE), BASELINE)
+    assert heat.size == (256, 256) and heat.mode == 'RGB'
+    assert isinstance(score, float) and score >= 0
+    assert verdict.startswith(('GOOD', 'DEFECTIVE')) and 'threshold 0.100' in verdict
+    assert [c for _, c in layers][:2] == ['layer 1 (conv 3→128)', 'layer 2 (conv 128→256)'] and len(layers) == 6
+    assert all(im.size == (256, 256) for im, _ in layers)
+    assert bits.visible is False                      # a baseline has no bit-widths: the chart is hidden
+    assert 'Inference:' in details and ' ms on CPU' in details
+
+def test_predict_raad_shows_bits_and_its_threshold(shipped):
+    _, score, verdict, _, bits, details = app.predict(str(EXAMPLE), RAAD)
+    assert bits.visible is True and bits.value is not None
+    assert 'threshold 0.500' in verdict and "calibrated" in details
+
+def test_score_is_the_anomaly_maps_max(shipped):
+    model, config = app.get_model(str(shipped/'bottle_baseline'))
+    from raad.data import load_image, ImageTransform
+    x = ImageTransform(256)(load_image(EXAMPLE))[None]
+    r = app.analyse(str(EXAMPLE), model, config)
+    np.testing.assert_allclose(r['anomaly_map'], model.anomaly_map(x)[0].numpy(), rtol=1e-4, atol=1e-6)
+    assert r['score'] == pytest.approx(float(r['anomaly_map'].max()))
+
+def test_bad_uploads_are_messages_and_the_app_keeps_working(shipped, tmp_path):
+    (tmp_path/'notes.png').write_text('this is not an image')
+    good = (ROOT/'examples'/'bottle_good.png').read_bytes()
+    (tmp_path/'cut.png').write_bytes(good[:len(good) // 2])
+    with pytest.raises(gr.Error, match=r'notes\.png: not a readable image'): app.predict(str(tmp_path/'notes.png'), BASELINE)
+    with pytest.raises(gr.Error, match=r'cut\.png'): app.predict(str(tmp_path/'cut.png'), BASELINE)
+    with pytest.raises(gr.Error, match='Upload an image'): app.predict(None, BASELINE)
+    assert app.predict(str(EXAMPLE), BASELINE)[2]
+
+def test_upload_that_gradio_cannot_open(tmp_path):
+    from gradio.data_classes import FileData
+    (tmp_path/'x.png').write_bytes(b'GIF89a garbage')
+    with pytest.raises(gr.Error, match=r'photo\.png: not a readable image'):
+        app.safe_image(type='filepath', image_mode=None, render=False).preprocess(FileData(path=str(tmp_path/'x.png'), orig_name='photo.png'))
+
+def test_missing_checkpoints_and_hub_choice(tmp_path, monkeypatch):
+    monkeypatch.setattr(app, 'CHECKPOINT_DIR', tmp_path)
+    assert app.shipped_models() == {}
+    assert 'No shipped checkpoint found' in app.startup_message({})
+    with pytest.raises(gr.Error, match='bottle_baseline is missing'): app.predict(str(EXAMPLE), BASELINE)
+    with pytest.raises(gr.Error, match='Enter a Hugging Face Hub repo id'): app.predict(str(EXAMPLE), app.HUB_CHOICE, '')
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    t = time.time()
+    with pytest.raises(gr.Error, match='not in the local Hub cache'): app.predict(str(EXAMPLE), app.HUB_CHOICE, 'raad/nothing-here', 'v1')
+    assert time.time() - t < 5
+    assert app.build_demo() is not None              # the page still builds with no checkpoint at all
+
+def test_hub_choice_loads_from_the_cache(checkpoints, tmp_path, monkeypatch):
+    from huggingface_hub import constants
+    from raad.hub import fill_hub_cache
+    commit = 'f' * 40
+    fill_hub_cache(tmp_path/'hub', 'raad/bottle-demo', checkpoints/'bottle_raad', commit)
+    monkeypatch.setattr(constants, 'HF_HUB_CACHE', str(tmp_path/'hub')); monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    _, _, verdict, _, bits, details = app.predict(str(EXAMPLE), app.HUB_CHOICE, f'raad/bottle-demo@{commit}', '')
+    assert 'threshold 0.500' in verdict and bits.visible and f'raad/bottle-demo@{commit}' in details
+
+def test_bits_figure_accepts_lists_and_dicts():
+    assert app.bits_figure(None) is None and app.bits_figure({}) is None
+    assert len(app.bits_figure([8, 4, 2, 8]).axes[0].patches) == 4
+    assert [t.get_text() for t in app.bits_figure({'a': 8, 'b': 3}).axes[0].get_xticklabels()] == ['a', 'b']
+
+# --- the served app -------------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+@contextlib.contextmanager
+def served_app(checkpoints, timeout=120):
+    "Run `python app.py` in a subprocess on a free local port; yield its URL; stop it after."
+    port = free_port()
+    env = {**os.environ, 'RAAD_CHECKPOINTS': str(checkpoints), 'GRADIO_SERVER_NAME': '127.0.0.1', 'GRADIO_SERVER_PORT': str(port),
+           'GRADIO_ANALYTICS_ENABLED': 'False', 'HF_HUB_OFFLINE': '1', 'PYTHONUNBUFFERED': '1'}
+    log = open(Path(checkpoints)/f'app-{port}.log', 'w')
+    p = subprocess.Popen([sys.executable, str(ROOT/'app.py')], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        t0 = time.time()
+        while True:
+            if p.poll() is not None: raise RuntimeError(f"app.py exited: {Path(log.name).read_text()[-2000:]}")
+            with contextlib.suppress(OSError), socket.create_connection(('127.0.0.1', port), timeout=1): break
+            if time.time() - t0 > timeout: raise TimeoutError(f"app.py did not start in {timeout}s: {Path(log.name).read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield f'http://127.0.0.1:{port}/'
+    finally:
+        p.terminate()
+        try: p.wait(10)
+        except subprocess.TimeoutExpired: p.kill(); p.wait()
+        log.close()
+
+def test_gradio_client_end_to_end(checkpoints, tmp_path):
+    client_mod = pytest.importorskip('gradio_client')
+    with served_app(checkpoints) as url:
+        client = client_mod.Client(url, verbose=False)
+        heat, score, verdict, layers, bits, details = client.predict(client_mod.handle_file(str(EXAMPLE)), BASELINE, '', '', api_name='/predict')
+        assert Path(heat).is_file() and Path(heat).stat().st_size > 1000
+        assert isinstance(score, float) and verdict.startswith(('GOOD', 'DEFECTIVE'))
+        assert len(layers) == 6 and all(Path(g['image']).is_file() for g in layers)
+        (tmp_path/'bad.png').write_text('not an image')
+        with pytest.raises(Exception, match='not a readable image'):
+            client.predict(client_mod.handle_file(str(tmp_path/'bad.png')), BASELINE, '', '', api_name='/predict')
+        assert client.predict(client_mod.handle_file(str(EXAMPLE)), RAAD, '', '', api_name='/predict')[2]  # still serving
