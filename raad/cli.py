@@ -9,7 +9,7 @@ from pathlib import Path
 import raad
 
 # %% auto #0
-__all__ = ['cmd_distill', 'cmd_train', 'cmd_eval', 'cmd_bench', 'cmd_step_time', 'build_parser', 'main']
+__all__ = ['cmd_distill', 'cmd_train', 'cmd_eval', 'cmd_export', 'cmd_bench', 'cmd_step_time', 'build_parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #c005
 def cmd_distill(a):
@@ -34,6 +34,14 @@ def cmd_eval(a):
     r = evaluate(model, a.data, a.category, a.out, eval_size=a.eval_size, save_maps=a.save_maps, device=a.device, bf16=a.bf16,
                  progress=not a.quiet, model_config=cfg)
     print(json.dumps({k: round(r[k], 4) for k in ('image_auroc', 'image_ap', 'pixel_auroc', 'au_pro')}))
+
+def cmd_export(a):
+    from raad.train import load_model, save_model
+    model, cfg = load_model(a.model)
+    if a.format not in ('fp32', 'fp16'): raise ValueError(f"unknown format {a.format!r}: use fp32 or fp16")
+    save_model(a.out, model, {**{k: v for k, v in cfg.items() if k not in ('format', 'raad_version')}, 'exported_from': str(a.model),
+                               'weights_dtype': a.format}, half=a.format == 'fp16')
+    print(f"{a.format} model written to {a.out}")
 
 def cmd_bench(a):
     from raad.bench import run_benchmark, results_table
@@ -82,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument('--out', required=True); e.add_argument('--save-maps', action='store_true')
     e.add_argument('--eval-size', type=int, default=256, help='side of the grid maps and masks are compared on')
     common(e); e.set_defaults(func=cmd_eval)
+    x = sub.add_parser('export', help='write a checkpoint in another format (fp16 halves its size)')
+    x.add_argument('--model', required=True); x.add_argument('--out', required=True)
+    x.add_argument('--format', default='fp16', choices=['fp32', 'fp16'])
+    x.add_argument('--debug', action='store_true', help=argparse.SUPPRESS); x.set_defaults(func=cmd_export)
     b = sub.add_parser('bench', help='train and evaluate the baseline on the shared benchmark sets')
     b.add_argument('--data-root', default='../shared/data'); b.add_argument('--out', default='runs/bench')
     b.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); b.add_argument('--seeds', type=int, nargs='+', default=[0])

@@ -8,6 +8,7 @@ import copy, math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
 __all__ = ['BITS', 'ZETA', 'GAMMA', 'round_ste', 'grad_scale', 'quant_range', 'FakeQuantizer', 'QuantConv2d', 'conv_names',
@@ -309,7 +310,7 @@ def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tens
         for h in hooks: h.remove()
     model_fp.zero_grad(set_to_none=True)
     report = {}
-    for name, qc in convs.items():
+    for name, qc in (progress_bar(list(convs.items()), leave=False) if progress else convs.items()):
         zt, gt = torch.cat(z.pop(name)), torch.cat(grads.pop(name))
         w = gt ** 2 / (gt ** 2).mean().clamp_min(1e-30) + floor if weighting == 'fisher' else torch.ones(1)
         # 2. the block's input in the quantized model (earlier blocks already quantized)

@@ -11,8 +11,8 @@ import torch
 from safetensors.torch import save_file, load_file
 
 # %% auto #0
-__all__ = ['default_device', 'cpu_has_bf16', 'autocast', 'seed_everything', 'atomic_write', 'save_json', 'save_tensors',
-           'save_training_state', 'load_training_state']
+__all__ = ['default_device', 'cpu_has_bf16', 'autocast', 'seed_everything', 'channel_mean_std', 'atomic_write', 'save_json',
+           'save_tensors', 'save_training_state', 'load_training_state']
 
 # %% ../nbs/03_runtime.ipynb #c005
 def default_device() -> torch.device:
@@ -36,6 +36,15 @@ def seed_everything(seed: int) -> None:
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
 # %% ../nbs/03_runtime.ipynb #c008
+def channel_mean_std(batches) -> tuple[torch.Tensor, torch.Tensor]:
+    "Per-channel mean and std (each (1, C, 1, 1) float32) over an iterable of (B, C, H, W) tensors."
+    s = s2 = n = 0
+    for f in batches:
+        f = f.double(); s = s + f.sum((0, 2, 3)); s2 = s2 + (f ** 2).sum((0, 2, 3)); n += f.shape[0] * f.shape[2] * f.shape[3]
+    mean = s / n
+    return mean.view(1, -1, 1, 1).float(), (s2 / n - mean ** 2).clamp_min(1e-12).sqrt().view(1, -1, 1, 1).float()
+
+# %% ../nbs/03_runtime.ipynb #c011
 def atomic_write(path, write_fn) -> Path:
     "Call `write_fn(tmp_path)` then atomically rename the temporary file to `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,7 +66,7 @@ def save_tensors(path, tensors: dict, metadata: dict | None = None) -> Path:
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     return atomic_write(path, lambda p: save_file(tensors, p, metadata={k: str(v) for k, v in (metadata or {}).items()}))
 
-# %% ../nbs/03_runtime.ipynb #c011
+# %% ../nbs/03_runtime.ipynb #c014
 def _rng_state() -> dict:
     return {'python': random.getstate(), 'numpy': [np.random.get_state()[0], np.random.get_state()[1].tolist(), *np.random.get_state()[2:]]}
 

@@ -14,7 +14,7 @@ from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from .data import load_image, list_images, IMAGENET_MEAN, IMAGENET_STD, DataError
 from .pdn import pdn_small, pdn_medium
-from .runtime import autocast, seed_everything, save_training_state, load_training_state, save_tensors, save_json, cpu_has_bf16
+from .runtime import channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, save_tensors, save_json, cpu_has_bf16
 
 # %% auto #0
 __all__ = ['LITE0_BLOCKS', 'MBConv', 'EfficientNetLite0', 'lite0_weights_path', 'load_lite0', 'load_file_weights',
@@ -142,13 +142,9 @@ class FeatureTargets(nn.Module):
 
     @torch.no_grad()
     def fit_normalization(self, batches) -> None:
-        "Set the per-channel mean/std from an iterable of image batches (two-pass free: running sums in float64)."
-        s = s2 = n = 0
-        for x in batches:
-            f = self.raw(x).double()
-            s = s + f.sum((0, 2, 3)); s2 = s2 + (f ** 2).sum((0, 2, 3)); n += f.shape[0] * f.shape[2] * f.shape[3]
-        mean = s / n; std = (s2 / n - mean ** 2).clamp_min(1e-12).sqrt()
-        self.mean.copy_(mean.view(1, -1, 1, 1).float()); self.std.copy_(std.view(1, -1, 1, 1).float())
+        "Set the per-channel mean/std of the raw targets from an iterable of image batches."
+        mean, std = channel_mean_std(self.raw(x) for x in batches)
+        self.mean.copy_(mean); self.std.copy_(std)
 
 # %% ../nbs/04_teacher.ipynb #c014
 def synthetic_texture(rng: np.random.Generator, size: int = 512) -> np.ndarray:

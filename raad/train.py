@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 from . import __version__
 from .data import load_image, ImageTransform, samples as dataset_samples, split_train_validation, DataError
 from .pdn import EfficientAD
-from .runtime import (autocast, seed_everything, save_training_state, load_training_state, save_tensors, save_json,
+from .runtime import (channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, save_tensors, save_json,
                           cpu_has_bf16, default_device)
 from .teacher import load_teacher_weights
 
@@ -91,13 +91,12 @@ def load_tensors(samples, size: int = 256) -> torch.Tensor:
 @torch.no_grad()
 def fit_teacher_normalization(model: EfficientAD, images: torch.Tensor, device='cpu', bf16=False) -> None:
     "Set `model.teacher_mean` / `teacher_std` (1, C, 1, 1) from the teacher's raw outputs on `images`."
-    s = s2 = n = 0
-    for x in images.split(8):
-        with autocast(device, bf16): t = model.teacher(x.to(device))
-        t = t.double(); s = s + t.sum((0, 2, 3)); s2 = s2 + (t ** 2).sum((0, 2, 3)); n += t.shape[0] * t.shape[2] * t.shape[3]
-    mean = s / n
-    model.teacher_mean.copy_(mean.view(1, -1, 1, 1).float())
-    model.teacher_std.copy_((s2 / n - mean ** 2).clamp_min(1e-12).sqrt().view(1, -1, 1, 1).float())
+    def outputs():
+        for x in images.split(8):
+            with autocast(device, bf16): t = model.teacher(x.to(device))
+            yield t
+    mean, std = channel_mean_std(outputs())
+    model.teacher_mean.copy_(mean.to(model.teacher_mean)); model.teacher_std.copy_(std.to(model.teacher_std))
 
 @torch.no_grad()
 def fit_map_quantiles(model: EfficientAD, images: torch.Tensor, device='cpu', bf16=False, qa=0.9, qb=0.995) -> None:

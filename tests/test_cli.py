@@ -21,6 +21,11 @@ def test_train_then_eval(fixture_data, random_teacher, tmp_path):
     assert z['anomaly_maps'].shape == z['masks'].shape == (4, 256, 256) and z['anomaly_maps'].dtype == np.float32
     assert z['image_scores'].shape == z['image_labels'].shape == (4,)
     assert json.loads(r.stdout.strip().splitlines()[-1])['image_auroc'] == pytest.approx(m['image_auroc'], abs=1e-4)
+    raad('export', '--model', tmp_path/'m', '--out', tmp_path/'m16', '--format', 'fp16')
+    assert (tmp_path/'m16/model.safetensors').stat().st_size < 0.6 * (tmp_path/'m/model.safetensors').stat().st_size
+    raad('eval', '--model', tmp_path/'m16', '--data', fixture_data, '--category', 'widget', '--out', tmp_path/'e16', '--quiet')
+    m16 = json.loads((tmp_path/'e16/metrics.json').read_text())
+    assert np.allclose([i['score'] for i in m16['images']], [i['score'] for i in m['images']], rtol=0.05, atol=1e-3)
 
 @pytest.mark.parametrize('args, expected', [
     (['eval', '--model', '/nonexistent', '--data', '.', '--category', 'x', '--out', '/tmp/x'], 'config.json'),
