@@ -15,9 +15,12 @@ __all__ = ['cmd_distill', 'cmd_train', 'cmd_eval', 'cmd_export', 'cmd_bench', 'c
 def cmd_distill(a):
     from raad.teacher import distill_teacher, write_synthetic_textures, write_natural_images
     folders = list(a.images)
-    if a.synthetic: folders.append(write_synthetic_textures(Path(a.out)/'corpus/textures', a.synthetic, seed=a.seed))
     if a.natural: folders.append(write_natural_images(Path(a.out)/'corpus/natural'))
-    distill_teacher(folders, a.out, steps=a.steps, batch_size=a.batch_size, backbone=a.backbone, backbone_weights=a.backbone_weights,
+    if a.synthetic:
+        tex = Path(a.out)/'corpus/textures'
+        if len(list(tex.glob('*.png'))) != a.synthetic: write_synthetic_textures(tex, a.synthetic, seed=a.seed)
+        folders.append(tex)
+    distill_teacher(folders, a.out, steps=a.steps, batch_size=a.batch_size, image_size=a.image_size, lr=a.lr, backbone=a.backbone, backbone_weights=a.backbone_weights,
                     save_every=a.save_every, resume=a.resume, seed=a.seed, device=a.device, bf16=a.bf16, progress=not a.quiet)
     print(f"teacher written to {a.out}")
 
@@ -71,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser('distill', help='distil a PDN teacher from an ImageNet backbone (Eq. 1)')
     d.add_argument('--images', nargs='+', default=[], help='folders of training images (searched recursively)')
     d.add_argument('--out', required=True); d.add_argument('--steps', type=int, default=10_000); d.add_argument('--batch-size', type=int, default=8)
+    d.add_argument('--image-size', type=int, default=256, help='side of the PDN crops (the backbone sees twice this)')
+    d.add_argument('--lr', type=float, default=1e-4, help="Adam learning rate (EfficientAD: 1e-4 for 60k steps)")
     d.add_argument('--backbone', default='efficientnet_lite0', choices=['efficientnet_lite0', 'wide_resnet101_2'])
     d.add_argument('--backbone-weights', default=None, help='local weights file for the backbone')
     d.add_argument('--synthetic', type=int, default=0, help='add N synthetic textures to the corpus')

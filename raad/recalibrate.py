@@ -20,7 +20,7 @@ from .train import (efficientad_losses, augment_for_autoencoder, fit_map_quantil
 from . import __version__
 
 # %% auto #0
-__all__ = ['quantize_efficientad', 'recalibrate', 'load_quantized_model']
+__all__ = ['quantize_efficientad', 'recalibrate']
 
 # %% ../nbs/10_recalibrate.ipynb #c005
 def quantize_efficientad(model: EfficientAD, calib: torch.Tensor,  # (N, 3, H, W) normal training images, N small (memory)
@@ -87,29 +87,3 @@ def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teac
     save_model(out, model.float().cpu(), cfg)
     save_training_state(out, modules, opt, steps)
     return out
-
-# %% ../nbs/10_recalibrate.ipynb #c009
-def load_quantized_model(folder, device='cpu') -> tuple[EfficientAD, dict]:
-    "(model in eval mode, config) from a checkpoint folder; rebuilds the quantized layers from `config['bits']`."
-    folder = Path(folder)
-    cfg_path, w_path = folder/'config.json', folder/'model.safetensors'
-    for p in (cfg_path, w_path):
-        if not p.is_file(): raise CheckpointError(f"{p}: missing; a raad checkpoint folder holds config.json and model.safetensors")
-    try: cfg = json.loads(cfg_path.read_text())
-    except json.JSONDecodeError as e: raise CheckpointError(f"{cfg_path}: not valid JSON ({e})") from None
-    if not cfg.get('bits'): return load_model(folder, device)
-    if cfg.get('format', 0) > CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{cfg_path}: checkpoint format {cfg['format']} is newer than this raad ({__version__}) reads ({CHECKPOINT_FORMAT}); upgrade raad")
-    try:
-        model = EfficientAD(cfg.get('model_size', 'small'), cfg.get('out_channels', 384))
-        quantize_model(model, {k: tuple(v) for k, v in cfg['bits'].items()}, weight_init='minmax')
-    except (ValueError, TypeError, KeyError) as e: raise CheckpointError(f"{cfg_path}: bad 'bits' or architecture ({e})") from None
-    try: sd = load_file(w_path)
-    except Exception as e: raise CheckpointError(f"{w_path}: not a readable safetensors file ({e})") from None
-    expected = model.state_dict()
-    missing, unexpected = sorted(set(expected) - set(sd)), sorted(set(sd) - set(expected))
-    if missing or unexpected: raise CheckpointError(f"{w_path}: tensors do not match the quantized architecture of config['bits'] (missing {missing[:3]}, unexpected {unexpected[:3]})")
-    bad = [k for k in expected if expected[k].shape != sd[k].shape]
-    if bad: raise CheckpointError(f"{w_path}: tensor {bad[0]} has shape {tuple(sd[bad[0]].shape)}, expected {tuple(expected[bad[0]].shape)}")
-    model.load_state_dict({k: v.float() for k, v in sd.items()})
-    return model.to(device).eval(), cfg

@@ -130,6 +130,7 @@ class CheckpointError(ValueError):
 def save_model(folder, model: EfficientAD, config: dict, half: bool = False) -> Path:
     "Write `model.safetensors` (weights fp16 when `half`, statistics always fp32) and `config.json` into `folder`."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    if config.get('bits'): half = False  # quantized weights sit on their grid; fp16 would move them off it
     sd = {k: (v.half() if half and v.is_floating_point() and k.split('.')[0] in ('teacher', 'student', 'autoencoder') else v.float())
           for k, v in model.state_dict().items()}
     save_tensors(folder/'model.safetensors', sd, {'format': 'pt'})
@@ -149,8 +150,12 @@ def load_model(folder, device='cpu') -> tuple[EfficientAD, dict]:
     except json.JSONDecodeError as e: raise CheckpointError(f"{cfg_path}: not valid JSON ({e})") from None
     if cfg.get('format', 0) > CHECKPOINT_FORMAT:
         raise CheckpointError(f"{cfg_path}: checkpoint format {cfg['format']} is newer than this raad ({__version__}) reads ({CHECKPOINT_FORMAT}); upgrade raad")
-    try: model = EfficientAD(cfg.get('model_size', 'small'), cfg.get('out_channels', 384))
-    except (ValueError, TypeError) as e: raise CheckpointError(f"{cfg_path}: {e}") from None
+    try:
+        model = EfficientAD(cfg.get('model_size', 'small'), cfg.get('out_channels', 384))
+        if cfg.get('bits'):  # a RAAD checkpoint: rebuild the quantized layers first (see the recalibration chapter)
+            from raad.quant import quantize_model
+            quantize_model(model, {k: tuple(v) for k, v in cfg['bits'].items()}, weight_init='minmax')
+    except (ValueError, TypeError, KeyError) as e: raise CheckpointError(f"{cfg_path}: bad architecture or 'bits' ({e})") from None
     try: sd = load_file(w_path)
     except Exception as e: raise CheckpointError(f"{w_path}: not a readable safetensors file ({e})") from None
     expected = model.state_dict()

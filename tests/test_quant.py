@@ -7,7 +7,7 @@ from raad.quant import (FakeQuantizer, QuantConv2d, quantize_model, uniform_bits
                         calibrate_activations)
 from raad.pdn import EfficientAD
 from raad.train import save_model, load_model, CheckpointError
-from raad.recalibrate import load_quantized_model, recalibrate, quantize_efficientad
+from raad.recalibrate import recalibrate, quantize_efficientad
 from raad.runtime import save_json
 
 torch.set_num_threads(1)
@@ -69,19 +69,18 @@ def test_quantized_checkpoint_round_trip(tmp_path):
     m, x = _quantized_random_model()
     m.quantiles.copy_(torch.tensor([0.1, 0.5, 0.2, 0.9]))
     save_model(tmp_path/'q', m, {'bits': get_bits(m)})
-    m2, cfg = load_quantized_model(tmp_path/'q')
+    m2, cfg = load_model(tmp_path/'q')
     assert cfg['bits']['student.6'] == [2, 4] and cfg['bits']['autoencoder.4'] == [8, 32]
     assert m2.student[6].bits == (2, 4) and not m2.autoencoder[4].a_quant.enabled
     for k, v in m.state_dict().items(): assert torch.equal(v, m2.state_dict()[k]), k
     with torch.no_grad(): torch.testing.assert_close(m2.anomaly_map(x), m.anomaly_map(x))
-    with pytest.raises(CheckpointError, match='do not match'): load_model(tmp_path/'q')
     cfg['bits'].pop('student.6'); save_json(tmp_path/'q/config.json', cfg)   # config and tensors disagree
-    with pytest.raises(CheckpointError, match='config'): load_quantized_model(tmp_path/'q')
+    with pytest.raises(CheckpointError, match='do not match'): load_model(tmp_path/'q')
 
-def test_unquantized_checkpoint_loads_through_quantized_loader(tmp_path):
+def test_unquantized_checkpoint_has_no_quantized_layers(tmp_path):
     m = EfficientAD()
     save_model(tmp_path/'fp', m, {})
-    m2, cfg = load_quantized_model(tmp_path/'fp')
+    m2, cfg = load_model(tmp_path/'fp')
     assert 'bits' not in cfg and not any(isinstance(x, QuantConv2d) for x in m2.modules())
 
 def test_recalibration_resume_equals_uninterrupted(fixture_data, tmp_path):
@@ -96,6 +95,14 @@ def test_recalibration_resume_equals_uninterrupted(fixture_data, tmp_path):
     assert recalibrate(copy.deepcopy(mq), xs[:3], xs[3:], tmp_path/'resumed', until=1, **kw) is None
     assert json.loads((tmp_path/'resumed/state.json').read_text())['step'] == 1
     recalibrate(copy.deepcopy(mq), xs[:3], xs[3:], tmp_path/'resumed', resume=True, **kw)
-    a, cfg = load_quantized_model(tmp_path/'straight'); b, _ = load_quantized_model(tmp_path/'resumed')
+    a, cfg = load_model(tmp_path/'straight'); b, _ = load_model(tmp_path/'resumed')
     for k, v in a.state_dict().items(): torch.testing.assert_close(v, b.state_dict()[k], rtol=1e-4, atol=1e-5)
     assert cfg['recalibration']['steps'] == 2 and cfg['bits']['student.3'] == [4, 4]
+
+def test_fisher_ptq_on_efficientad_default_task_loss():
+    torch.manual_seed(0)
+    m = EfficientAD().eval(); x = torch.randn(1, 3, 256, 256)
+    mq, rep = quantize_efficientad(m, x, ptq_iters=1, batch_size=1)   # HQS bits + Eq. 3 with EfficientAD's own losses
+    assert set(rep['ptq']) == set(rep['bits']) and rep['hqs'][0]['bits'] == 8
+    assert all(v['after'] == v['after'] for v in rep['ptq'].values())   # finite
+    with torch.no_grad(): assert torch.isfinite(mq.anomaly_map(x)).all()

@@ -8,5 +8,5 @@ if ! diff -r -x __pycache__ "$tmp/raad" raad; then echo "FAIL: raad/ is not the 
 cp -r nbs "$tmp/nbs"; nbdev_clean
 if ! diff -r "$tmp/nbs" nbs; then echo "FAIL: notebooks are not clean (run nbdev_clean and commit)"; exit 1; fi
 python tools/make_readme.py --check
-nbdev_test --n_workers 2
+OMP_NUM_THREADS=1 nbdev_test --n_workers 2   # two notebooks at a time, one thread each (oversubscribed threads are many times slower)
 python -m pytest -q tests

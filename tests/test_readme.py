@@ -1,0 +1,27 @@
+"Every benchmark number in README.md is the one its results file holds (no hand-typed numbers)."
+import json, re
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+METRICS = ('image_auroc', 'image_ap', 'pixel_auroc', 'au_pro')
+
+def readme_rows():
+    "Rows of README tables that start with `| dataset/category | preset | seed |`."
+    rows = []
+    for line in (ROOT/'README.md').read_text().splitlines():
+        m = re.match(r'\|\s*(\w+)/(\w+)\s*\|\s*(\w+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|[^|]*\|' + r'\s*([\d.]+)\s*\|' * 4, line)
+        if m: rows.append(m.groups())
+    return rows
+
+def test_readme_numbers_match_results_files():
+    results = [r for f in sorted((ROOT/'benchmarks').glob('baseline_*.json')) for r in json.loads(f.read_text())]
+    rows = readme_rows()
+    if not results: pytest.skip('no benchmark results committed yet')
+    assert rows, 'README has no results table'
+    for dataset, category, preset, seed, steps, *values in rows:
+        match = [r for r in results if (r['dataset'], r['category'], r['preset'], str(r['seed'])) == (dataset, category, preset, seed)]
+        assert match, f'README row {dataset}/{category} {preset} seed {seed} has no results file entry'
+        r = match[0]
+        assert int(steps) == r['steps']
+        for k, v in zip(METRICS, values): assert float(v) == pytest.approx(100 * r[k], abs=0.051), (dataset, k)
