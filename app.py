@@ -79,13 +79,14 @@ def threshold_of(config: dict) -> tuple[float, str]:
     return DEFAULT_THRESHOLD, "0.1: the 0.995 quantile of normal validation pixels on the normalised scale"
 
 def bits_figure(bits):
-    "Bar chart of per-layer bit-widths (a list, or a dict layer -> bits), or None when there are none."
+    "Bar chart of per-layer weight bit-widths (config['bits']: layer -> [weight bits, activation bits], or layer -> bits, or a list), or None."
     if not bits: return None
     from matplotlib.figure import Figure
     names, values = (list(bits), list(bits.values())) if isinstance(bits, dict) else ([f'layer {i + 1}' for i in range(len(bits))], list(bits))
+    values = [v[0] if isinstance(v, (list, tuple)) else v for v in values]  # weight bits
     fig = Figure(figsize=(max(4, 0.5 * len(values) + 2), 2.6)); ax = fig.add_subplot()
     ax.bar(range(len(values)), values, color='tab:blue'); ax.set_xticks(range(len(values)), names, rotation=45, ha='right', fontsize=7)
-    ax.set_yticks([2, 3, 4, 8]); ax.set_ylabel('bits'); ax.set_title('per-layer bit-widths'); fig.tight_layout()
+    ax.set_yticks([2, 3, 4, 8]); ax.set_ylabel('bits'); ax.set_title('per-layer weight bit-widths'); fig.tight_layout()
     return fig
 
 def _minmax(m: np.ndarray) -> np.ndarray:

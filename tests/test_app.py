@@ -19,8 +19,10 @@ def make_checkpoints(folder) -> Path:
     torch.manual_seed(0)
     m = EfficientAD(); m.quantiles.copy_(torch.tensor([0.0, 1.0, 0.0, 1.0]))
     save_model(Path(folder)/'bottle_baseline', m, {'method': 'baseline', 'category': 'bottle', 'image_size': 256})
-    save_model(Path(folder)/'bottle_raad', m, {'method': 'raad', 'category': 'bottle', 'image_size': 256,
-                                                'bits': {'student.0': 8, 'student.3': 4, 'student.6': 3, 'student.8': 8}, 'threshold': 0.5})
+    from raad.quant import quantize_model, uniform_bits, get_bits
+    q = quantize_model(EfficientAD(), uniform_bits(EfficientAD(), 4, 4), calib=torch.randn(1, 3, 256, 256))
+    q.quantiles.copy_(torch.tensor([0.0, 1.0, 0.0, 1.0]))
+    save_model(Path(folder)/'bottle_raad', q, {'method': 'raad', 'category': 'bottle', 'image_size': 256, 'bits': get_bits(q), 'threshold': 0.5})
     return Path(folder)
 
 @pytest.fixture(scope='module')
@@ -95,6 +97,7 @@ def test_bits_figure_accepts_lists_and_dicts():
     assert app.bits_figure(None) is None and app.bits_figure({}) is None
     assert len(app.bits_figure([8, 4, 2, 8]).axes[0].patches) == 4
     assert [t.get_text() for t in app.bits_figure({'a': 8, 'b': 3}).axes[0].get_xticklabels()] == ['a', 'b']
+    assert [p.get_height() for p in app.bits_figure({'a': [8, 8], 'b': [3, 4]}).axes[0].patches] == [8, 3]
 
 # --- the served app -------------------------------------------------------------------------------------------------
 
