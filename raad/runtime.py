@@ -52,6 +52,7 @@ def atomic_write(path, write_fn) -> Path:
     try:
         write_fn(tmp)
         with open(tmp, 'rb') as f: os.fsync(f.fileno())
+        umask = os.umask(0); os.umask(umask); os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)

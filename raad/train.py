@@ -82,10 +82,10 @@ def augment_for_autoencoder(x: torch.Tensor, rng=np.random) -> torch.Tensor:
     else: img = gray + f * (img - gray)
     return (img.clamp(0, 1) - IMNET_MEAN.to(x)) / IMNET_STD.to(x)
 
-def load_tensors(samples, size: int = 256) -> torch.Tensor:
+def load_tensors(samples, size: int = 256, progress: bool = True) -> torch.Tensor:
     "Decode the images of `samples` once: (N, 3, size, size), ImageNet-normalised."
-    tfm = ImageTransform(size)
-    return torch.stack([tfm(load_image(s.path)) for s in progress_bar(list(samples), leave=False)])
+    tfm, samples = ImageTransform(size), list(samples)
+    return torch.stack([tfm(load_image(s.path)) for s in (progress_bar(samples, leave=False) if progress else samples)])
 
 # %% ../nbs/05_train.ipynb #c014
 @torch.no_grad()
@@ -190,8 +190,8 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
     device, bf16 = _pick_device(device, bf16)
     seed_everything(seed)
     train_s, val_s = split_train_validation(dataset_samples(data, category, 'train'), p.validation_fraction, seed)
-    train_x, val_x = load_tensors(train_s, p.image_size), load_tensors(val_s, p.image_size)
-    pen_x = load_tensors([type(train_s[0])(q) for q in _image_files(penalty_images)], p.image_size) if penalty_images else None
+    train_x, val_x = load_tensors(train_s, p.image_size, progress), load_tensors(val_s, p.image_size, progress)
+    pen_x = load_tensors([type(train_s[0])(q) for q in _image_files(penalty_images)], p.image_size, progress) if penalty_images else None
 
     model = EfficientAD().to(device)
     teacher = Path(teacher) if teacher else default_teacher()
