@@ -1,5 +1,5 @@
 "The Gradio app: its handlers called directly, then the served app through gradio_client; random-weight checkpoints, no network."
-import contextlib, os, socket, subprocess, sys, time
+import sys, time
 from pathlib import Path
 import numpy as np
 import pytest
@@ -8,7 +8,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT/'examples'/'bottle_broken_large.png'
 BASELINE, RAAD = 'EfficientAD-S baseline (bottle)', 'RAAD (bottle)'
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT/'tools'))
+from app_harness import served_app  # noqa: E402  (run app.py on a free port; shared with tools/screenshot_app.py)
 gr = pytest.importorskip('gradio')
 import app  # noqa: E402
 
@@ -101,34 +102,9 @@ def test_bits_figure_accepts_lists_and_dicts():
 
 # --- the served app -------------------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
-@contextlib.contextmanager
-def served_app(checkpoints, timeout=120):
-    "Run `python app.py` in a subprocess on a free local port; yield its URL; stop it after."
-    port = free_port()
-    env = {**os.environ, 'RAAD_CHECKPOINTS': str(checkpoints), 'GRADIO_SERVER_NAME': '127.0.0.1', 'GRADIO_SERVER_PORT': str(port),
-           'GRADIO_ANALYTICS_ENABLED': 'False', 'HF_HUB_OFFLINE': '1', 'PYTHONUNBUFFERED': '1'}
-    log = open(Path(checkpoints)/f'app-{port}.log', 'w')
-    p = subprocess.Popen([sys.executable, str(ROOT/'app.py')], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        t0 = time.time()
-        while True:
-            if p.poll() is not None: raise RuntimeError(f"app.py exited: {Path(log.name).read_text()[-2000:]}")
-            with contextlib.suppress(OSError), socket.create_connection(('127.0.0.1', port), timeout=1): break
-            if time.time() - t0 > timeout: raise TimeoutError(f"app.py did not start in {timeout}s: {Path(log.name).read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield f'http://127.0.0.1:{port}/'
-    finally:
-        p.terminate()
-        try: p.wait(10)
-        except subprocess.TimeoutExpired: p.kill(); p.wait()
-        log.close()
-
 def test_gradio_client_end_to_end(checkpoints, tmp_path):
     client_mod = pytest.importorskip('gradio_client')
-    with served_app(checkpoints) as url:
+    with served_app(checkpoints, log_dir=checkpoints) as url:
         client = client_mod.Client(url, verbose=False)
         heat, score, verdict, layers, bits, details = client.predict(client_mod.handle_file(str(EXAMPLE)), BASELINE, '', '', api_name='/predict')
         assert Path(heat).is_file() and Path(heat).stat().st_size > 1000

@@ -1,25 +1,24 @@
 "The app in headless Chromium (Playwright, the system's /usr/bin/chromium): upload, press the button, see the heatmap and the gallery."
-import os, shutil
+import os, shutil, sys
 from pathlib import Path
 import pytest
 
-CHROMIUM = os.environ.get('RAAD_CHROMIUM', '/usr/bin/chromium')
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent/'tools'))
+from app_harness import CHROMIUM, launch_chromium, local_only, served_app  # noqa: E402  (shared with tools/screenshot_app.py)
+
 if not Path(CHROMIUM).is_file():
     pytest.skip(f"no Chromium at {CHROMIUM}: install it (apt-get install chromium) or set RAAD_CHROMIUM to run the browser test",
                 allow_module_level=True)
 sync_api = pytest.importorskip('playwright.sync_api', reason='the browser test needs the playwright Python package (pip install playwright)')
-from test_app import EXAMPLE, ROOT, make_checkpoints, served_app  # noqa: E402
-
-ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
+from test_app import EXAMPLE, make_checkpoints  # noqa: E402
 
 def test_upload_detect_and_see_maps(tmp_path):
     checkpoints = make_checkpoints(tmp_path/'checkpoints')
-    with served_app(checkpoints) as url, sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+    with served_app(checkpoints, log_dir=checkpoints) as url, sync_api.sync_playwright() as pw:
+        browser = launch_chromium(pw)
         try:
             page = browser.new_page(viewport={'width': 1280, 'height': 1400})
-            page.route('**/*', lambda route: route.continue_() if route.request.url.startswith(url) else route.abort())  # no network
+            local_only(page, url)  # no network
             page.goto(url, wait_until='domcontentloaded', timeout=60_000)
             page.wait_for_selector('#run', timeout=60_000)
             assert 'EfficientAD-S baseline (bottle)' in page.inner_text('#model-choice')
