@@ -39,7 +39,7 @@ class Preset:
     save_every: int = 500           # resumable state every N steps
 
 PRESETS = {'tiny': Preset('tiny', steps=4, save_every=2),
-           'cpu': Preset('cpu', steps=1000, save_every=100),
+           'cpu': Preset('cpu', steps=700, save_every=100),
            'paper': Preset('paper', steps=70_000, save_every=2000)}
 
 def get_preset(name: str, **overrides) -> Preset:
