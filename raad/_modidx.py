@@ -206,5 +206,6 @@ d = { 'settings': { 'branch': 'main',
                             'raad.train.hard_loss': ('train.html#hard_loss', 'raad/train.py'),
                             'raad.train.load_model': ('train.html#load_model', 'raad/train.py'),
                             'raad.train.load_tensors': ('train.html#load_tensors', 'raad/train.py'),
+                            'raad.train.raw_maps': ('train.html#raw_maps', 'raad/train.py'),
                             'raad.train.save_model': ('train.html#save_model', 'raad/train.py'),
                             'raad.train.train_efficientad': ('train.html#train_efficientad', 'raad/train.py')}}}

@@ -12,6 +12,7 @@ from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from .data import load_image, load_mask, ImageTransform, samples as dataset_samples
 from .metrics import evaluate_maps
+from .pdn import combine_maps
 from .runtime import autocast, save_json, cpu_has_bf16, default_device
 
 # %% auto #0
@@ -35,7 +36,6 @@ def predict(model, samples, eval_size: int | None = 256, image_size: int = 256, 
         local, global_ = model.normalize_maps(out['local'].float(), out['global'].float())
         for j, (s, im) in enumerate(zip(batch, ims)):
             size = (eval_size, eval_size) if eval_size else (im.size[1], im.size[0])
-            from raad.pdn import combine_maps
             m = combine_maps(local[j:j + 1], global_[j:j + 1], size)[0].cpu().numpy().astype(np.float32)
             mk = load_mask(s.mask_paths, im.size)
             if eval_size: mk = np.asarray(Image.fromarray(mk).resize((eval_size, eval_size), Image.NEAREST))

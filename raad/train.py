@@ -14,15 +14,15 @@ import torch.nn.functional as F
 from fastprogress.fastprogress import progress_bar
 from safetensors.torch import load_file
 from . import __version__
-from .data import load_image, ImageTransform, samples as dataset_samples, split_train_validation, DataError
-from .pdn import EfficientAD
+from .data import load_image, ImageTransform, samples as dataset_samples, split_train_validation, DataError, IMAGENET_MEAN, IMAGENET_STD
+from .pdn import EfficientAD, combine_maps
 from .runtime import (channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, save_tensors, save_json,
                           cpu_has_bf16, default_device)
 from .teacher import load_teacher_weights
 
 # %% auto #0
 __all__ = ['PRESETS', 'IMNET_MEAN', 'IMNET_STD', 'CHECKPOINT_FORMAT', 'CHECKPOINTS', 'Preset', 'get_preset', 'hard_loss',
-           'efficientad_losses', 'augment_for_autoencoder', 'load_tensors', 'fit_teacher_normalization',
+           'efficientad_losses', 'augment_for_autoencoder', 'load_tensors', 'fit_teacher_normalization', 'raw_maps',
            'fit_map_quantiles', 'fit_threshold', 'CheckpointError', 'save_model', 'load_model', 'default_teacher',
            'train_efficientad']
 
@@ -69,8 +69,8 @@ def efficientad_losses(t, s, a, t_ae, s_ae, s_penalty=None, q: float = 0.999) ->
     return {'loss': l_st + l_ae + l_stae, 'st': l_st, 'ae': l_ae, 'stae': l_stae}
 
 # %% ../nbs/05_train.ipynb #c011
-IMNET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-IMNET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+IMNET_MEAN = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+IMNET_STD = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
 
 def augment_for_autoencoder(x: torch.Tensor, rng=np.random) -> torch.Tensor:
     "Random brightness, contrast or saturation ×U(0.8, 1.2) of ImageNet-normalised images `x` (B, 3, H, W)."
@@ -99,27 +99,25 @@ def fit_teacher_normalization(model: EfficientAD, images: torch.Tensor, device='
     model.teacher_mean.copy_(mean.to(model.teacher_mean)); model.teacher_std.copy_(std.to(model.teacher_std))
 
 @torch.no_grad()
-def fit_map_quantiles(model: EfficientAD, images: torch.Tensor, device='cpu', bf16=False, qa=0.9, qb=0.995) -> None:
-    "Set `model.quantiles` from the raw local and global maps of held-out normal `images`."
+def raw_maps(model: EfficientAD, images: torch.Tensor, device='cpu', bf16=False) -> tuple[torch.Tensor, torch.Tensor]:
+    "Raw local and global maps (N, h, w), fp32, of `images` (N, 3, H, W)."
     model.eval(); local, global_ = [], []
     for x in images.split(8):
         with autocast(device, bf16): o = model(x.to(device))
-        local.append(o['local'].float().flatten()); global_.append(o['global'].float().flatten())
-    local, global_ = torch.cat(local), torch.cat(global_)
+        local.append(o['local'].float()); global_.append(o['global'].float())
+    return torch.cat(local), torch.cat(global_)
+
+def fit_map_quantiles(model: EfficientAD, images: torch.Tensor, device='cpu', bf16=False, qa=0.9, qb=0.995, maps=None) -> None:
+    "Set `model.quantiles` from the raw local and global maps of held-out normal `images` (or their precomputed `maps`)."
+    local, global_ = (m.flatten() for m in (maps if maps is not None else raw_maps(model, images, device, bf16)))
     q = lambda v, p: torch.quantile(v, p) if v.numel() <= 16_000_000 else torch.quantile(v[torch.randperm(v.numel())[:16_000_000]], p)
     model.quantiles.copy_(torch.stack([q(local, qa), q(local, qb), q(global_, qa), q(global_, qb)]).cpu())
 
 # %% ../nbs/05_train.ipynb #c016
-@torch.no_grad()
-def fit_threshold(model: EfficientAD, images: torch.Tensor, device='cpu', bf16=False) -> float:
-    "The largest image score (anomaly-map maximum) over held-out normal `images`."
-    model.eval(); best = -float('inf')
-    for x in images.split(8):
-        with autocast(device, bf16): o = model(x.to(device))
-        local, global_ = model.normalize_maps(o['local'].float(), o['global'].float())
-        from raad.pdn import combine_maps
-        best = max(best, combine_maps(local, global_, x.shape[-2:]).amax().item())
-    return best
+def fit_threshold(model: EfficientAD, images: torch.Tensor, device='cpu', bf16=False, maps=None) -> float:
+    "The largest image score (anomaly-map maximum) over held-out normal `images` (or their precomputed raw `maps`)."
+    local, global_ = model.normalize_maps(*(maps if maps is not None else raw_maps(model, images, device, bf16)))
+    return combine_maps(local, global_, images.shape[-2:]).amax().item()
 
 # %% ../nbs/05_train.ipynb #c018
 CHECKPOINT_FORMAT = 1
@@ -236,8 +234,9 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
             save_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt, step + 1)
         if until is not None and step + 1 == until and step + 1 < p.steps: logf.close(); return None
     logf.close()
-    fit_map_quantiles(model, val_x, device, bf16)
-    config['threshold'] = fit_threshold(model, val_x, device, bf16)
+    val_maps = raw_maps(model, val_x, device, bf16)  # one pass over the validation images for both
+    fit_map_quantiles(model, val_x, maps=val_maps)
+    config['threshold'] = fit_threshold(model, val_x, maps=val_maps)
     config['train_seconds'] = round(time.time() - t0, 1)
     save_model(out, model.float().to(memory_format=torch.contiguous_format).cpu(), config)
     save_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt, p.steps)
