@@ -278,6 +278,7 @@ def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tens
                loss_fn=None,                # loss_fn(model, x) -> scalar task loss; default efficientad_task_loss
                weighting: str = 'fisher',   # 'fisher' (Eq. 3) or 'mse'
                floor: float = 0.0,          # added to the mean-1 normalised Fisher weights
+               subnets: tuple = (),         # sub-modules that take the model's input: a block's input is found by running only its own
                batch_size: int = 8, lam: float = 0.01, lr: float = 1e-3, act_lr: float = 4e-5,
                warmup: float = 0.2, beta: tuple = (20., 2.), seed: int = 0, progress: bool = False) -> dict:
     "Learn rounding and activation step sizes of `model_q`'s QuantConv2d blocks by (Fisher-weighted) output reconstruction."
@@ -321,7 +322,10 @@ def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tens
         try:
             with torch.no_grad():
                 for x in calib_images.split(batch_size):
-                    try: loss_fn(model_q, x.to(dev))
+                    try:
+                        top = name.split('.')[0]
+                        if top in subnets: model_q.get_submodule(top)(x.to(dev))
+                        else: loss_fn(model_q, x.to(dev))
                     except _Stop: pass
         finally: h.remove()
         xin = torch.cat(xs)

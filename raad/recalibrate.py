@@ -15,8 +15,8 @@ from .pdn import EfficientAD
 from .quant import quantize_model, fisher_ptq, get_bits, model_size_mb
 from .hqs import allocate_bits, PHI_THRESHOLDS
 from .runtime import autocast, seed_everything, save_training_state, load_training_state
-from .train import (efficientad_losses, augment_for_autoencoder, fit_map_quantiles, save_model, load_model,
-                        CheckpointError, CHECKPOINT_FORMAT)
+from .train import (efficientad_losses, augment_for_autoencoder, raw_maps, fit_map_quantiles, fit_threshold, save_model,
+                        load_model, CheckpointError, CHECKPOINT_FORMAT)
 from . import __version__
 
 # %% auto #0
@@ -33,7 +33,8 @@ def quantize_efficientad(model: EfficientAD, calib: torch.Tensor,  # (N, 3, H, W
     rows = None
     if bits is None: bits, rows = allocate_bits(model, calib, thresholds=thresholds, ae_bits=ae_bits)
     mq = quantize_model(copy.deepcopy(model), bits, calib=calib, method=calib_method, batch_size=batch_size)
-    ptq = fisher_ptq(mq, model, calib, iters=ptq_iters, weighting=weighting, batch_size=batch_size, progress=progress) if ptq_iters else {}
+    ptq = fisher_ptq(mq, model, calib, iters=ptq_iters, weighting=weighting, batch_size=batch_size, progress=progress,
+                     subnets=('teacher', 'student', 'autoencoder')) if ptq_iters else {}
     return mq, {'bits': get_bits(mq), 'hqs': rows, 'ptq': ptq, 'size_mb': model_size_mb(mq), 'size_mb_fp32': model_size_mb(model)}
 
 # %% ../nbs/10_recalibrate.ipynb #c007
@@ -43,7 +44,10 @@ def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teac
                 out, steps: int = 1000,   # recalibration steps (the paper: up to 60k)
                 lr: float = 1e-4, weight_decay: float = 1e-5, seed: int = 0, resume: bool = False,
                 save_every: int = 500, device='cpu', bf16: bool = False, config: dict | None = None,
-                progress: bool = True, log=print, until: int | None = None) -> Path | None:
+                progress: bool = True, log=print, until: int | None = None,
+                method: str = 'raad',           # recorded in the config ('control': the same fine-tuning without quantization)
+                learn_step_sizes: bool = True   # also train the quantizers' step sizes (LSQ); False keeps the calibrated ones
+                ) -> Path | None:
     "Fine-tune student + autoencoder of a quantized EfficientAD with Eq. 5–6; write a checkpoint to `out` (`until`: stop after that step, state saved)."
     out = Path(out); out.mkdir(parents=True, exist_ok=True); device = torch.device(device)
     seed_everything(seed)
@@ -51,10 +55,10 @@ def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teac
     model.teacher.eval().requires_grad_(False)
     with torch.no_grad(), autocast(device, bf16):
         t_cache = torch.cat([model.teacher_features(x.to(device)).float().cpu() for x in train_x.split(8)])
-    params = list(model.student.parameters()) + list(model.autoencoder.parameters())
+    modules = {'student': model.student, 'autoencoder': model.autoencoder}
+    params = [p for net in modules.values() for n, p in net.named_parameters() if learn_step_sizes or '_quant.' not in n]
     opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, int(0.95 * steps)), gamma=0.1)
-    modules = {'student': model.student, 'autoencoder': model.autoencoder}
     start = 0
     if resume and (out/'state.json').exists():
         meta = load_training_state(out, modules, opt)
@@ -80,9 +84,11 @@ def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teac
             save_training_state(out, modules, opt, step + 1)
         if until is not None and step + 1 == until and step + 1 < steps: logf.close(); return None
     logf.close()
-    fit_map_quantiles(model, val_x, device, bf16)
-    cfg = {**(config or {}), 'kind': 'efficientad', 'method': 'raad', 'bits': get_bits(model), 'size_mb': model_size_mb(model),
-           'recalibration': {'steps': steps, 'lr': lr, 'weight_decay': weight_decay, 'seed': seed,
+    val_maps = raw_maps(model, val_x, device, bf16)  # the quantized model's maps have their own scale: refit both
+    fit_map_quantiles(model, val_x, maps=val_maps)
+    cfg = {**(config or {}), 'kind': 'efficientad', 'method': method, 'bits': get_bits(model), 'size_mb': model_size_mb(model),
+           'threshold': fit_threshold(model, val_x, maps=val_maps),
+           'recalibration': {'steps': steps, 'lr': lr, 'weight_decay': weight_decay, 'seed': seed, 'learn_step_sizes': learn_step_sizes,
                              'seconds': round(time.time() - t0, 1), 'bf16': bool(bf16)}}
     save_model(out, model.float().cpu(), cfg)
     save_training_state(out, modules, opt, steps)
