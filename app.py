@@ -4,13 +4,20 @@ Run `python app.py` and open http://127.0.0.1:7860. Works offline with the shipp
 with a network (or a filled Hub cache) it also loads checkpoints from the Hugging Face Hub.
 
 Environment: RAAD_CHECKPOINTS (folder of shipped checkpoints, default ./checkpoints), RAAD_HUB_REPO and
-RAAD_HUB_REVISION (default Hub repo id and pinned revision), GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (where to serve).
+RAAD_HUB_REVISION (default Hub repo id and pinned revision), GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (where to serve),
+RAAD_QUEUE_SIZE (requests allowed to wait, default 16), RAAD_MAX_FILE_SIZE (largest upload, default 50mb).
+
+Under load: one inference runs at a time (`default_concurrency_limit=1`; the model is shared and each inference holds
+a few hundred MB at most), at most RAAD_QUEUE_SIZE requests wait behind it and the next ones are refused at once with
+"queue is full" instead of piling up in memory; uploads are capped at RAAD_MAX_FILE_SIZE and images over 64 Mpixel are
+refused from their header; at most MODEL_CACHE_SIZE models stay loaded; Gradio's cached result images older than an
+hour are deleted. `python tools/load_test.py` measures it (8 clients x 25 requests by default).
 """
 from __future__ import annotations
 import os
 os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
 os.environ.setdefault('HF_HUB_DISABLE_TELEMETRY', '1')
-import threading, time
+import concurrent.futures, threading, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -52,14 +59,24 @@ def startup_message(models: dict) -> str:
             f"(`raad train ... --out {CHECKPOINT_DIR/'bottle_baseline'}`) or choose *{HUB_CHOICE}* and enter a repo id "
             f"(needs a network or a filled Hub cache). Running {where}.")
 
+QUEUE_SIZE = int(os.environ.get('RAAD_QUEUE_SIZE') or 16)        # requests waiting behind the running one; more are refused
+CONCURRENCY = 1                                                   # inferences at a time
+MAX_FILE_SIZE = os.environ.get('RAAD_MAX_FILE_SIZE') or '50mb'     # largest upload Gradio accepts
+MODEL_CACHE_SIZE = 4                                              # loaded models kept (least recently used dropped)
 _cache: dict[tuple, tuple] = {}
 _lock = threading.Lock()
+# Every inference runs on this one thread: Gradio calls handlers from a pool of up to 40 threads, and glibc gives each
+# thread its own malloc arena, so inference memory spread over many threads is kept many times over.
+_inference = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix='raad-inference')
 
 def get_model(source, revision: str | None = None):
-    "(model, config) for a checkpoint folder or Hub repo id, loaded once and kept."
+    "(model, config) for a checkpoint folder or Hub repo id, loaded once and kept (the MODEL_CACHE_SIZE most recent)."
     key = (str(source), revision or None)
     with _lock:
-        if key not in _cache: _cache[key] = load_pretrained(source, revision or None, device=DEVICE)
+        if key not in _cache:
+            _cache[key] = load_pretrained(source, revision or None, device=DEVICE)
+            while len(_cache) > MODEL_CACHE_SIZE: _cache.pop(next(iter(_cache)))
+        _cache[key] = _cache.pop(key)  # most recently used last
         return _cache[key]
 
 def resolve(model_choice: str, hub_id: str = '', hub_revision: str = '', models: dict | None = None) -> tuple[str, str | None]:
@@ -114,7 +131,7 @@ def predict(image, model_choice: str, hub_id: str = '', hub_revision: str = ''):
     source, revision = resolve(model_choice, hub_id, hub_revision)
     try: model, config = get_model(source, revision)
     except (CheckpointError, ValueError) as e: raise gr.Error(f"Could not load the model: {e}") from None
-    try: r = analyse(image, model, config)
+    try: r = _inference.submit(analyse, image, model, config).result()
     except DataError as e: raise gr.Error(str(e).replace(str(image), Path(str(image)).name)) from None
     verdict = f"{'DEFECTIVE' if r['defective'] else 'GOOD'}: score {r['score']:.3f} {'≥' if r['defective'] else '<'} threshold {r['threshold']:.3f}"
     details = (f"Threshold {r['threshold']:.3f} ({r['threshold_source']}). Heatmap colours: blue 0, green at the threshold, red at twice it.\n\n"
@@ -132,8 +149,14 @@ def safe_image(**kwargs) -> gr.Image:
         try: return plain(payload)
         except gr.Error: raise
         except Exception as e:
-            name = getattr(payload, 'orig_name', None) or 'upload'
-            raise gr.Error(f"{name}: not a readable image ({type(e).__name__}); upload a PNG, JPEG, BMP or TIFF photo.") from None
+            name, path = getattr(payload, 'orig_name', None) or 'upload', getattr(payload, 'path', None)
+            why = f"{name}: not a readable image ({type(e).__name__})"
+            if path:  # the library's own diagnosis (empty file, too large, truncated, ...), naming the upload, not the server's copy
+                try: load_image(path)
+                except DataError as d: why = str(d).replace(str(path), name)
+                else:
+                    if kwargs.get('type') == 'filepath': return str(path)  # Gradio could not open it but raad can
+            raise gr.Error(f"{why}; upload a PNG, JPEG, BMP or TIFF photo.") from None
     image.preprocess = preprocess
     return image
 
@@ -141,7 +164,7 @@ def build_demo() -> gr.Blocks:
     "The Gradio Blocks app."
     models = shipped_models()
     choices = list(models) + [HUB_CHOICE]
-    with gr.Blocks(title='raad: industrial anomaly detection') as demo:
+    with gr.Blocks(title='raad: industrial anomaly detection', delete_cache=(600, 3600)) as demo:
         gr.Markdown("# raad: industrial anomaly detection\nEfficientAD-S trained on defect-free images only; RAAD adds "
                     "mixed-precision quantization. Upload a photo of the product the model was trained on (the shipped "
                     "models: MVTec AD bottle, seen from above).")
@@ -164,8 +187,9 @@ def build_demo() -> gr.Blocks:
         gallery = gr.Gallery(label='Per-layer attention maps: where teacher and student disagree (each scaled to its own range)',
                              columns=6, elem_id='layers')
         bits = gr.Plot(label='Per-layer bit-widths', visible=False, elem_id='bits')
-        button.click(predict, [image, model_choice, hub_id, hub_revision], [heatmap, score, verdict, gallery, bits, details], api_name='predict')
-    return demo
+        button.click(predict, [image, model_choice, hub_id, hub_revision], [heatmap, score, verdict, gallery, bits, details],
+                     api_name='predict', concurrency_limit=CONCURRENCY)
+    return demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
 
 if __name__ == '__main__':
-    build_demo().queue(max_size=16).launch(allowed_paths=[str(ROOT/'examples')])
+    build_demo().launch(allowed_paths=[str(ROOT/'examples')], max_file_size=MAX_FILE_SIZE)

@@ -9,8 +9,8 @@ from pathlib import Path
 import raad
 
 # %% auto #0
-__all__ = ['cmd_distill', 'cmd_train', 'cmd_experiment', 'cmd_eval', 'cmd_export', 'cmd_bench', 'cmd_step_time', 'build_parser',
-           'main']
+__all__ = ['cmd_distill', 'cmd_train', 'cmd_experiment', 'cmd_eval', 'cmd_export', 'cmd_speed', 'cmd_bench', 'cmd_step_time',
+           'build_parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #c005
 def cmd_distill(a):
@@ -57,11 +57,25 @@ def cmd_eval(a):
 
 def cmd_export(a):
     from raad.train import load_model, save_model
+    if a.format == 'int8':
+        from raad.deploy import export_int8
+        if not (a.data and a.category): raise ValueError("--format int8 needs --data and --category: a few training images calibrate the integer ranges")
+        export_int8(a.model, a.out, a.data, a.category, n=a.calib_images)
+        print(f"int8 model written to {a.out}"); return
     model, cfg = load_model(a.model)
-    if a.format not in ('fp32', 'fp16'): raise ValueError(f"unknown format {a.format!r}: use fp32 or fp16")
+    if a.format not in ('fp32', 'fp16'): raise ValueError(f"unknown format {a.format!r}: use fp32, fp16 or int8")
+    if cfg.get('deploy'): raise ValueError(f"{a.model} is a deployed {cfg['deploy']} model; export from its float or RAAD source")
     save_model(a.out, model, {**{k: v for k, v in cfg.items() if k not in ('format', 'raad_version')}, 'exported_from': str(a.model),
                                'weights_dtype': a.format}, half=a.format == 'fp16')
     print(f"{a.format} model written to {a.out}")
+
+def cmd_speed(a):
+    from raad.deploy import speed_report, speed_table, VARIANTS
+    from raad.runtime import save_json
+    res = speed_report(a.model, a.data, a.category, raad_dir=a.raad, int8_dir=a.int8, threads=a.threads, n=a.runs, warmup=a.warmup, batches=a.batches,
+                       variants=a.variants or VARIANTS, calib_images=a.calib_images, progress=not a.quiet)
+    if a.out: save_json(a.out, res)
+    print(speed_table(res))
 
 def cmd_bench(a):
     from raad.bench import run_benchmark, results_table
@@ -122,14 +136,26 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument('--out', required=True); e.add_argument('--save-maps', action='store_true')
     e.add_argument('--eval-size', type=int, default=256, help='side of the grid maps and masks are compared on')
     common(e); e.set_defaults(func=cmd_eval)
-    x = sub.add_parser('export', help='write a checkpoint in another format (fp16 halves its size)')
+    x = sub.add_parser('export', help='write a checkpoint in another format (fp16 halves its size; int8 runs on integer CPU kernels)')
     x.add_argument('--model', required=True); x.add_argument('--out', required=True)
-    x.add_argument('--format', default='fp16', choices=['fp32', 'fp16'])
+    x.add_argument('--format', default='fp16', choices=['fp32', 'fp16', 'int8'])
+    x.add_argument('--data', default=None, help='int8: data root whose training images calibrate the ranges')
+    x.add_argument('--category', default=None); x.add_argument('--calib-images', type=int, default=16)
     x.add_argument('--debug', action='store_true', help=argparse.SUPPRESS); x.set_defaults(func=cmd_export)
     b = sub.add_parser('bench', help='train and evaluate the baseline on the shared benchmark sets')
     b.add_argument('--data-root', default='../shared/data'); b.add_argument('--out', default='runs/bench')
     b.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); b.add_argument('--seeds', type=int, nargs='+', default=[0])
     b.add_argument('--teacher', default=None); common(b); b.set_defaults(func=cmd_bench)
+    sp = sub.add_parser('speed', help='latency, throughput, memory and size of fp32, bf16, fake-quant and int8 inference on the CPU')
+    sp.add_argument('--model', required=True, help='the fp32 checkpoint'); sp.add_argument('--data', default=None); sp.add_argument('--category', default=None)
+    sp.add_argument('--raad', default=None, help='a RAAD (fake-quant) checkpoint (default: the fp32 model with 8-bit fake quantizers)')
+    sp.add_argument('--int8', default=None, help='an exported int8 folder (default: exported from --raad, else --model)')
+    sp.add_argument('--threads', type=int, default=None, help='torch threads (default: all cores)')
+    sp.add_argument('--runs', type=int, default=30); sp.add_argument('--warmup', type=int, default=3)
+    sp.add_argument('--batches', type=int, nargs='+', default=[1, 8], help='batch sizes: 1 gives the latency, 8 the throughput')
+    sp.add_argument('--variants', nargs='+', default=None, choices=['fp32', 'fp32_channels_last', 'bf16', 'fakequant', 'int8'])
+    sp.add_argument('--calib-images', type=int, default=16); sp.add_argument('--out', default=None, help='JSON file for the results')
+    sp.add_argument('--quiet', action='store_true'); sp.add_argument('--debug', action='store_true', help=argparse.SUPPRESS); sp.set_defaults(func=cmd_speed)
     st = sub.add_parser('step-time', help='time one training step in fp32, channels-last and bf16')
     st.add_argument('--n', type=int, default=5); st.add_argument('--out', default=None, help='JSON file for the timings')
     st.add_argument('--bf16', action=argparse.BooleanOptionalAction, default=True, help='also time bf16 autocast (slow where emulated)')

@@ -167,7 +167,7 @@ def experiment_tables(rows: list[dict]) -> str:
     steps = {r['variant']: r['steps'] for r in rows}
     out = [f"Seeds: {', '.join(map(str, seeds))}. Metrics in percent (I-AUROC / I-AP / AU-PRO), mean ± std over seeds where there are several.\n"]
     def table(title, variants, when='after'):
-        head = '| variant | steps | size (MB) | ' + ' | '.join(f'{d}/{c} I-AUROC | I-AP | AU-PRO' for d, c in sets) + ' |'
+        head = '| variant | steps | size (MiB) | ' + ' | '.join(f'{d}/{c} I-AUROC | I-AP | AU-PRO' for d, c in sets) + ' |'
         lines = [f'**{title}**', '', head, '|' + '---|' * (3 + 3 * len(sets))]
         for v in variants:
             rs = [r for r in rows if r['variant'] == v]
@@ -180,7 +180,7 @@ def experiment_tables(rows: list[dict]) -> str:
     out.append(table('Table 3: ablation, with the fair control (the baseline fine-tuned for the same extra steps, unquantized)',
                      ['baseline', 'ptq8', 'raad', 'control']))
     lines = ['**Figure 7: fixed bit-widths before and after fine-tuning (I-AUROC, AU-PRO)**', '',
-             '| bits (W/A) | size (MB) | ' + ' | '.join(f'{d}/{c} before | after | AU-PRO before | after' for d, c in sets) + ' |',
+             '| bits (W/A) | size (MiB) | ' + ' | '.join(f'{d}/{c} before | after | AU-PRO before | after' for d, c in sets) + ' |',
              '|' + '---|' * (2 + 4 * len(sets))]
     for v, b in (('w2', 'W2/A4'), ('w3', 'W3/A4'), ('w4', 'W4/A4'), ('ptq8', 'W8/A8'), ('raad', 'HQS (RAAD)')):
         rs = [r for r in rows if r['variant'] == v]

@@ -83,19 +83,25 @@ def save_training_state(folder, modules: dict, optimizer: torch.optim.Optimizer,
     for i, st in osd['state'].items():
         for k, v in st.items(): tensors[f'optim.{i}.{k}'] = v if torch.is_tensor(v) else torch.tensor(v)
     tensors['rng.torch'] = torch.get_rng_state()
-    save_tensors(folder/'state.safetensors', tensors, {'step': step})
     meta = {'step': step, 'param_groups': osd['param_groups'], 'rng': _rng_state(), 'extra': extra or {}}
-    save_json(folder/'state.json', meta)
+    for t in folder.glob('.state.*.tmp'): t.unlink(missing_ok=True)  # left by a run killed in mid-write
+    save_tensors(folder/'state.safetensors', tensors, {'step': step, 'meta': json.dumps(meta)})  # the state, in one atomic file
+    save_json(folder/'state.json', meta)                                                   # a readable copy
 
 def load_training_state(folder, modules: dict, optimizer: torch.optim.Optimizer) -> dict:
     "Restore what `save_training_state` wrote; return its JSON (with 'step' and 'extra')."
     folder = Path(folder)
-    meta = json.loads((folder/'state.json').read_text())
     from safetensors import safe_open
-    with safe_open(folder/'state.safetensors', 'pt') as f:
-        if int(f.metadata().get('step', -1)) != meta['step']:
-            raise RuntimeError(f"{folder}: state.safetensors and state.json disagree on the step; the checkpoint is incomplete")
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    try:
+        with safe_open(folder/'state.safetensors', 'pt') as f:
+            md = f.metadata() or {}
+            if 'meta' in md: meta = json.loads(md['meta'])
+            else:  # written by raad before the metadata held the state: state.json must name the same step
+                meta = json.loads((folder/'state.json').read_text())
+                if int(md.get('step', -1)) != meta['step']:
+                    raise RuntimeError(f"{folder}: state.safetensors and state.json disagree on the step; the checkpoint is incomplete")
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (OSError, json.JSONDecodeError) as e: raise RuntimeError(f"{folder}: unreadable training state ({e})") from None
     for name, m in modules.items():
         m.load_state_dict({k[len(f'model.{name}.'):]: v for k, v in tensors.items() if k.startswith(f'model.{name}.')})
     state = {}

@@ -24,7 +24,7 @@ from .teacher import load_teacher_weights
 __all__ = ['PRESETS', 'IMNET_MEAN', 'IMNET_STD', 'CHECKPOINT_FORMAT', 'CHECKPOINTS', 'Preset', 'get_preset', 'hard_loss',
            'efficientad_losses', 'augment_for_autoencoder', 'load_tensors', 'fit_teacher_normalization', 'raw_maps',
            'fit_map_quantiles', 'fit_threshold', 'CheckpointError', 'save_model', 'load_model', 'default_teacher',
-           'train_efficientad']
+           'TrainingInterrupted', 'train_efficientad']
 
 # %% ../nbs/05_train.ipynb #c005
 @dataclass
@@ -148,6 +148,9 @@ def load_model(folder, device='cpu') -> tuple[EfficientAD, dict]:
     except json.JSONDecodeError as e: raise CheckpointError(f"{cfg_path}: not valid JSON ({e})") from None
     if cfg.get('format', 0) > CHECKPOINT_FORMAT:
         raise CheckpointError(f"{cfg_path}: checkpoint format {cfg['format']} is newer than this raad ({__version__}) reads ({CHECKPOINT_FORMAT}); upgrade raad")
+    if cfg.get('deploy') == 'int8':  # an integer model written by `raad export --format int8` (the deployment chapter)
+        from raad.deploy import load_int8
+        return load_int8(folder, cfg, device)
     try:
         model = EfficientAD(cfg.get('model_size', 'small'), cfg.get('out_channels', 384))
         if cfg.get('bits'):  # a RAAD checkpoint: rebuild the quantized layers first (see the recalibration chapter)
@@ -176,6 +179,27 @@ def default_teacher() -> Path:
     return p
 
 # %% ../nbs/05_train.ipynb #c024
+class TrainingInterrupted(RuntimeError):
+    "Training stopped by SIGTERM or SIGINT at a step boundary, after saving its state; resume to continue."
+
+class _stop_requests:
+    "Within: the first SIGTERM or SIGINT is only recorded in `.signal` (a second one acts as usual). Main thread only; elsewhere a no-op."
+    def __init__(self): self.signal, self._old = None, {}
+    def _handle(self, signum, frame):
+        import signal
+        self.signal = signal.Signals(signum).name
+        self._restore()
+    def _restore(self):
+        import signal
+        for s, h in self._old.items(): signal.signal(s, h if h is not None else signal.SIG_DFL)
+        self._old = {}
+    def __enter__(self):
+        import signal, threading
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGTERM, signal.SIGINT): self._old[s] = signal.signal(s, self._handle)
+        return self
+    def __exit__(self, *exc): self._restore()
+
 def _pick_device(device, bf16):
     device = torch.device(device) if device else default_device()
     return device, ((device.type == 'cpu' and cpu_has_bf16()) if bf16 is None else bf16)
@@ -205,7 +229,7 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
     opt = torch.optim.Adam(params, lr=p.lr, weight_decay=p.weight_decay)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, int(0.95 * p.steps)), gamma=0.1)
     start = 0
-    if resume and (out/'state.json').exists():
+    if resume and (out/'state.safetensors').exists():
         meta = load_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt)
         start = meta['step']; sched.last_epoch = start
         for g in opt.param_groups: g['lr'] = p.lr * (0.1 if start >= sched.step_size else 1.0)
@@ -217,22 +241,27 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
     t0 = time.time(); logf = open(out/'log.jsonl', 'a')
     steps_iter = range(start, p.steps)
     bar = progress_bar(steps_iter) if progress else steps_iter
-    for step in bar:
-        i = int(np.random.randint(len(train_x)))
-        x = train_x[i:i + 1].to(device); x_ae = augment_for_autoencoder(x)
-        if channels_last: x, x_ae = (v.contiguous(memory_format=torch.channels_last) for v in (x, x_ae))
-        with autocast(device, bf16):
-            with torch.no_grad(): t_ae = model.teacher_features(x_ae)
-            s, s_ae, a = model.student(x), model.student(x_ae), model.autoencoder(x_ae)
-            s_pen = model.student(pen_x[np.random.randint(len(pen_x))][None].to(device)) if pen_x is not None else None
-        losses = efficientad_losses(t_cache[i:i + 1].to(device), s, a, t_ae, s_ae, s_pen)
-        opt.zero_grad(set_to_none=True); losses['loss'].backward(); opt.step(); sched.step()
-        if (step + 1) % 10 == 0:
-            logf.write(json.dumps({'step': step + 1, **{k: round(v.item(), 5) for k, v in losses.items()}, 'time': round(time.time() - t0, 1)}) + '\n'); logf.flush()
-        if progress: bar.comment = f"loss {losses['loss'].item():.4f}"
-        if ((step + 1) % p.save_every == 0 or step + 1 == until) and step + 1 < p.steps:
-            save_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt, step + 1)
-        if until is not None and step + 1 == until and step + 1 < p.steps: logf.close(); return None
+    with _stop_requests() as stop:  # SIGTERM / Ctrl-C: finish the step, save the state, stop (a second one: at once)
+        for step in bar:
+            i = int(np.random.randint(len(train_x)))
+            x = train_x[i:i + 1].to(device); x_ae = augment_for_autoencoder(x)
+            if channels_last: x, x_ae = (v.contiguous(memory_format=torch.channels_last) for v in (x, x_ae))
+            with autocast(device, bf16):
+                with torch.no_grad(): t_ae = model.teacher_features(x_ae)
+                s, s_ae, a = model.student(x), model.student(x_ae), model.autoencoder(x_ae)
+                s_pen = model.student(pen_x[np.random.randint(len(pen_x))][None].to(device)) if pen_x is not None else None
+            losses = efficientad_losses(t_cache[i:i + 1].to(device), s, a, t_ae, s_ae, s_pen)
+            opt.zero_grad(set_to_none=True); losses['loss'].backward(); opt.step(); sched.step()
+            if (step + 1) % 10 == 0:
+                logf.write(json.dumps({'step': step + 1, **{k: round(v.item(), 5) for k, v in losses.items()}, 'time': round(time.time() - t0, 1)}) + '\n'); logf.flush()
+            if progress: bar.comment = f"loss {losses['loss'].item():.4f}"
+            if step + 1 == p.steps: break  # the last step: the final model and state are written below
+            if (step + 1) % p.save_every == 0 or step + 1 == until or stop.signal:
+                save_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt, step + 1)
+            if stop.signal:
+                logf.close()
+                raise TrainingInterrupted(f"{out}: stopped by {stop.signal} after step {step + 1} of {p.steps}; state saved, continue with --resume")
+            if until is not None and step + 1 == until: logf.close(); return None
     logf.close()
     val_maps = raw_maps(model, val_x, device, bf16)  # one pass over the validation images for both
     fit_map_quantiles(model, val_x, maps=val_maps)

@@ -25,3 +25,12 @@ def test_readme_numbers_match_results_files():
         r = match[0]
         assert int(steps) == r['steps']
         for k, v in zip(METRICS, values): assert float(v) == pytest.approx(100 * r[k], abs=0.051), (dataset, k)
+
+def test_readme_raad_tables_match_results_file():
+    "The RAAD tables in README are exactly what `experiment_tables` makes of benchmarks/raad_cpu.json."
+    f = ROOT/'benchmarks'/'raad_cpu.json'
+    if not f.exists(): pytest.skip('no RAAD experiment results committed yet')
+    from raad.pipeline import experiment_tables
+    tables = experiment_tables(json.loads(f.read_text()))
+    readme = (ROOT/'README.md').read_text()
+    for block in tables.strip().split('\n\n'): assert block.strip() in readme, block[:200]
