@@ -82,14 +82,15 @@ def test_train_refuses_wrong_layout(tmp_path, capsys, layout, category, why):
     assert_one_line_error(code, err, why)
 
 def test_odd_valid_images_evaluate(tmp_path, capsys, random_model):
-    "16-bit, RGBA, palette, grayscale, CMYK and 1x1 images in the test split of an RGB model: `raad eval` scores them all."
+    "16-bit, RGBA, palette and 1x1 images in the test split of an RGB model: `raad eval` scores them all."
     root = make_mvtec_fixture(tmp_path, n_train=1, n_good=0, n_bad=1)
-    for name in ODD_FEW: ODD[name][0](root/'widget/test/good'/name)
+    odd = ODD_FEW[:4]  # each costs an inference; the app tests below run all of ODD_FEW
+    for name in odd: ODD[name][0](root/'widget/test/good'/name)
     code, out, err = cli(capsys, 'eval', '--model', random_model, '--data', root, '--category', 'widget', '--out', tmp_path/'e',
                          '--eval-size', 64, '--quiet')
     assert code == 0, err
     scores = {Path(i['path']).name: i['score'] for i in json.loads((tmp_path/'e/metrics.json').read_text())['images']}
-    assert set(ODD_FEW) <= set(scores) and all(np.isfinite(list(scores.values())))
+    assert set(odd) <= set(scores) and all(np.isfinite(list(scores.values())))
 
 def test_debug_shows_the_traceback_and_subprocess_has_none(tmp_path, capsys):
     root = make_mvtec_fixture(tmp_path, n_train=1, n_good=0, n_bad=0)
