@@ -96,12 +96,13 @@ def cmd_step_time(a):
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='raad', description='RAAD / EfficientAD-S industrial anomaly detection')
     p.add_argument('--debug', action='store_true', help='show full tracebacks')
+    debug = dict(action='store_true', default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # `raad X --debug` too; SUPPRESS keeps `raad --debug X`
     sub = p.add_subparsers(dest='command', required=True)
     def common(s):
         s.add_argument('--device', default=None, help="'cpu', 'cuda', ... (default: cuda if available)")
         s.add_argument('--bf16', action=argparse.BooleanOptionalAction, default=None, help='bf16 autocast (default: on CPUs with native bf16)')
         s.add_argument('--quiet', action='store_true', help='no progress bars')
-        s.add_argument('--debug', action='store_true', help=argparse.SUPPRESS)
+        s.add_argument('--debug', **debug)
     d = sub.add_parser('distill', help='distil a PDN teacher from an ImageNet backbone (Eq. 1)')
     d.add_argument('--images', nargs='+', default=[], help='folders of training images (searched recursively)')
     d.add_argument('--out', required=True); d.add_argument('--steps', type=int, default=10_000); d.add_argument('--batch-size', type=int, default=8)
@@ -141,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument('--format', default='fp16', choices=['fp32', 'fp16', 'int8'])
     x.add_argument('--data', default=None, help='int8: data root whose training images calibrate the ranges')
     x.add_argument('--category', default=None); x.add_argument('--calib-images', type=int, default=16)
-    x.add_argument('--debug', action='store_true', help=argparse.SUPPRESS); x.set_defaults(func=cmd_export)
+    x.add_argument('--debug', **debug); x.set_defaults(func=cmd_export)
     b = sub.add_parser('bench', help='train and evaluate the baseline on the shared benchmark sets')
     b.add_argument('--data-root', default='../shared/data'); b.add_argument('--out', default='runs/bench')
     b.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); b.add_argument('--seeds', type=int, nargs='+', default=[0])
@@ -155,11 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument('--batches', type=int, nargs='+', default=[1, 8], help='batch sizes: 1 gives the latency, 8 the throughput')
     sp.add_argument('--variants', nargs='+', default=None, choices=['fp32', 'fp32_channels_last', 'bf16', 'fakequant', 'int8'])
     sp.add_argument('--calib-images', type=int, default=16); sp.add_argument('--out', default=None, help='JSON file for the results')
-    sp.add_argument('--quiet', action='store_true'); sp.add_argument('--debug', action='store_true', help=argparse.SUPPRESS); sp.set_defaults(func=cmd_speed)
+    sp.add_argument('--quiet', action='store_true'); sp.add_argument('--debug', **debug); sp.set_defaults(func=cmd_speed)
     st = sub.add_parser('step-time', help='time one training step in fp32, channels-last and bf16')
     st.add_argument('--n', type=int, default=5); st.add_argument('--out', default=None, help='JSON file for the timings')
     st.add_argument('--bf16', action=argparse.BooleanOptionalAction, default=True, help='also time bf16 autocast (slow where emulated)')
-    st.add_argument('--debug', action='store_true', help=argparse.SUPPRESS); st.set_defaults(func=cmd_step_time)
+    st.add_argument('--debug', **debug); st.set_defaults(func=cmd_step_time)
     return p
 
 # %% ../nbs/07_cli.ipynb #c008

@@ -4,14 +4,14 @@
 
 # %% ../nbs/14_pipeline.ipynb #c002
 from __future__ import annotations
-import json, time
+import copy, json, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch
 from .data import samples as dataset_samples, split_train_validation
-from .train import load_model, load_tensors, train_efficientad, save_model
-from .quant import uniform_bits, get_bits, model_size_mb
+from .train import load_model, load_tensors, train_efficientad, raw_maps, fit_map_quantiles
+from .quant import uniform_bits, model_size_mb
 from .recalibrate import quantize_efficientad, recalibrate
 from .runtime import save_json
 
@@ -50,13 +50,8 @@ def quantize_variant(model, variant: str, calib: torch.Tensor, ptq_iters: int, p
     v = VARIANTS[variant]
     if v['bits'] is None: return None, {'bits': {}, 'size_mb': model_size_mb(model), 'size_mb_fp32': model_size_mb(model)}
     bits = None if v['bits'] == 'hqs' else uniform_bits(model, v['bits'], max(v['bits'], 4))
-    from raad.quant import quantize_model
-    import copy
-    if v['weight_init'] != 'mse':  # quantize_efficientad initialises weights by MSE; LSQ starts from plain min/max
-        mq = quantize_model(copy.deepcopy(model).eval(), bits, calib=calib, method=v['calib'], weight_init=v['weight_init'], batch_size=2)
-        return mq, {'bits': get_bits(mq), 'hqs': None, 'ptq': {}, 'size_mb': model_size_mb(mq), 'size_mb_fp32': model_size_mb(model)}
     return quantize_efficientad(model, calib, bits=bits, ptq_iters=ptq_iters if v['ptq'] else 0, weighting=v['ptq'] or 'fisher',
-                                calib_method=v['calib'], progress=progress)
+                                calib_method=v['calib'], weight_init=v['weight_init'], progress=progress)
 
 # %% ../nbs/14_pipeline.ipynb #c012
 def baseline_images(cfg: dict, data=None, progress: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
@@ -89,8 +84,6 @@ def run_variant(baseline, variant: str, run, preset: str = 'cpu', data=None, see
                       steps=bcfg['steps'] + p.steps, quantize_seconds=round(time.time() - t0, 1),
                       hqs=rep.get('hqs'), ptq=rep.get('ptq'))
         if eval_before and mq is not None and not (run/'eval_before'/'metrics.json').exists():
-            from raad.train import fit_map_quantiles, fit_threshold, raw_maps
-            import copy
             before = copy.deepcopy(mq); vm = raw_maps(before, val_x); fit_map_quantiles(before, val_x, maps=vm)
             _evaluate_once(before, {**config, 'method': variant + '-before-finetune'}, data, run/'eval_before', progress)
         recalibrate(mq if mq is not None else base, train_x, val_x, run, steps=p.steps, lr=p.lr, seed=seed, resume=True,
@@ -116,8 +109,8 @@ def train_raad(data, category: str, out, preset: str = 'cpu', baseline=None, see
         if not (baseline/'config.json').exists():
             train_efficientad(data, category, baseline, preset=preset, teacher=teacher, seed=seed, resume=True, device=device,
                               bf16=bf16, progress=progress, log=log)
-    bcfg = json.loads((Path(baseline)/'config.json').read_text()) if (Path(baseline)/'config.json').exists() else None
-    if bcfg is None: raise FileNotFoundError(f"{baseline}: no config.json; pass the folder of a trained baseline")
+    if not (Path(baseline)/'config.json').exists(): raise FileNotFoundError(f"{baseline}: no config.json; pass the folder of a trained baseline")
+    bcfg = json.loads((Path(baseline)/'config.json').read_text())
     if bcfg.get('category') != category: raise ValueError(f"{baseline} was trained on {bcfg.get('category')!r}, not {category!r}")
     run_variant(baseline, 'raad', out, preset=preset, data=data, seed=seed, evaluate=False, device=device or 'cpu', progress=progress, log=log)
     return out

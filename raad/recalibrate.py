@@ -14,9 +14,9 @@ from safetensors.torch import load_file
 from .pdn import EfficientAD
 from .quant import quantize_model, fisher_ptq, get_bits, model_size_mb
 from .hqs import allocate_bits, PHI_THRESHOLDS
-from .runtime import autocast, seed_everything, save_training_state, load_training_state
+from .runtime import autocast, seed_everything, save_training_state, load_training_state, has_training_state
 from .train import (efficientad_losses, augment_for_autoencoder, raw_maps, fit_map_quantiles, fit_threshold, save_model,
-                        load_model, CheckpointError, CHECKPOINT_FORMAT)
+                        load_model, CheckpointError, CHECKPOINT_FORMAT, TrainingInterrupted, _stop_requests)
 from . import __version__
 
 # %% auto #0
@@ -27,12 +27,13 @@ def quantize_efficientad(model: EfficientAD, calib: torch.Tensor,  # (N, 3, H, W
                          bits: dict | None = None,                 # {conv name: (w_bits, a_bits)}; default: HQS
                          thresholds=PHI_THRESHOLDS, ae_bits: int | None = 8, ptq_iters: int = 0,
                          weighting: str = 'fisher', calib_method: str = 'percentile', batch_size: int = 2,
+                         weight_init: str = 'mse',                 # weight ranges: 'mse' or plain 'minmax' (LSQ's start)
                          progress: bool = False) -> tuple[EfficientAD, dict]:
     "A quantized copy of `model` and a report (bits, HQS rows, PTQ reconstruction errors, size in MiB)."
     model = model.eval()
     rows = None
     if bits is None: bits, rows = allocate_bits(model, calib, thresholds=thresholds, ae_bits=ae_bits)
-    mq = quantize_model(copy.deepcopy(model), bits, calib=calib, method=calib_method, batch_size=batch_size)
+    mq = quantize_model(copy.deepcopy(model), bits, calib=calib, method=calib_method, weight_init=weight_init, batch_size=batch_size)
     ptq = fisher_ptq(mq, model, calib, iters=ptq_iters, weighting=weighting, batch_size=batch_size, progress=progress,
                      subnets=('teacher', 'student', 'autoencoder')) if ptq_iters else {}
     return mq, {'bits': get_bits(mq), 'hqs': rows, 'ptq': ptq, 'size_mb': model_size_mb(mq), 'size_mb_fp32': model_size_mb(model)}
@@ -60,7 +61,7 @@ def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teac
     opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, int(0.95 * steps)), gamma=0.1)
     start = 0
-    if resume and (out/'state.json').exists():
+    if resume and has_training_state(out):
         meta = load_training_state(out, modules, opt)
         start = meta['step']; sched.last_epoch = start
         for g in opt.param_groups: g['lr'] = lr * (0.1 if start >= sched.step_size else 1.0)
@@ -69,20 +70,24 @@ def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teac
     t0 = time.time(); logf = open(out/'log.jsonl', 'a')
     it = range(start, steps)
     bar = progress_bar(it) if progress else it
-    for step in bar:
-        i = int(np.random.randint(len(train_x)))
-        x = train_x[i:i + 1].to(device); x_ae = augment_for_autoencoder(x)
-        with autocast(device, bf16):
-            with torch.no_grad(): t_ae = model.teacher_features(x_ae)
-            s, s_ae, a = model.student(x), model.student(x_ae), model.autoencoder(x_ae)
-        losses = efficientad_losses(t_cache[i:i + 1].to(device), s, a, t_ae, s_ae)
-        opt.zero_grad(set_to_none=True); losses['loss'].backward(); opt.step(); sched.step()
-        if (step + 1) % 10 == 0 or step + 1 == steps:
-            logf.write(json.dumps({'step': step + 1, **{k: round(v.item(), 5) for k, v in losses.items()}, 'time': round(time.time() - t0, 1)}) + '\n'); logf.flush()
-        if progress: bar.comment = f"loss {losses['loss'].item():.4f}"
-        if ((step + 1) % save_every == 0 or step + 1 == until) and step + 1 < steps:
-            save_training_state(out, modules, opt, step + 1)
-        if until is not None and step + 1 == until and step + 1 < steps: logf.close(); return None
+    with _stop_requests() as stop:  # SIGTERM / Ctrl-C: finish the step, save the state, stop (as training does)
+        for step in bar:
+            i = int(np.random.randint(len(train_x)))
+            x = train_x[i:i + 1].to(device); x_ae = augment_for_autoencoder(x)
+            with autocast(device, bf16):
+                with torch.no_grad(): t_ae = model.teacher_features(x_ae)
+                s, s_ae, a = model.student(x), model.student(x_ae), model.autoencoder(x_ae)
+            losses = efficientad_losses(t_cache[i:i + 1].to(device), s, a, t_ae, s_ae)
+            opt.zero_grad(set_to_none=True); losses['loss'].backward(); opt.step(); sched.step()
+            if (step + 1) % 10 == 0 or step + 1 == steps:
+                logf.write(json.dumps({'step': step + 1, **{k: round(v.item(), 5) for k, v in losses.items()}, 'time': round(time.time() - t0, 1)}) + '\n'); logf.flush()
+            if progress: bar.comment = f"loss {losses['loss'].item():.4f}"
+            if ((step + 1) % save_every == 0 or step + 1 == until or stop.signal) and step + 1 < steps:
+                save_training_state(out, modules, opt, step + 1)
+            if stop.signal and step + 1 < steps:
+                logf.close()
+                raise TrainingInterrupted(f"{out}: recalibration stopped by {stop.signal} after step {step + 1} of {steps}; state saved, run again to continue")
+            if until is not None and step + 1 == until and step + 1 < steps: logf.close(); return None
     logf.close()
     val_maps = raw_maps(model, val_x, device, bf16)  # the quantized model's maps have their own scale: refit both
     fit_map_quantiles(model, val_x, maps=val_maps)

@@ -12,7 +12,7 @@ from safetensors.torch import save_file, load_file
 
 # %% auto #0
 __all__ = ['default_device', 'cpu_has_bf16', 'autocast', 'seed_everything', 'channel_mean_std', 'atomic_write', 'save_json',
-           'save_tensors', 'save_training_state', 'load_training_state']
+           'save_tensors', 'save_training_state', 'has_training_state', 'load_training_state']
 
 # %% ../nbs/03_runtime.ipynb #c005
 def default_device() -> torch.device:
@@ -87,6 +87,10 @@ def save_training_state(folder, modules: dict, optimizer: torch.optim.Optimizer,
     for t in folder.glob('.state.*.tmp'): t.unlink(missing_ok=True)  # left by a run killed in mid-write
     save_tensors(folder/'state.safetensors', tensors, {'step': step, 'meta': json.dumps(meta)})  # the state, in one atomic file
     save_json(folder/'state.json', meta)                                                   # a readable copy
+
+def has_training_state(folder) -> bool:
+    "Whether `folder` holds a state to resume from (`state.safetensors` alone is the state; `state.json` is only a readable copy)."
+    return (Path(folder)/'state.safetensors').is_file()
 
 def load_training_state(folder, modules: dict, optimizer: torch.optim.Optimizer) -> dict:
     "Restore what `save_training_state` wrote; return its JSON (with 'step' and 'extra')."

@@ -14,7 +14,7 @@ from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from .data import load_image, list_images, IMAGENET_MEAN, IMAGENET_STD, DataError
 from .pdn import pdn_small, pdn_medium
-from .runtime import channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, save_tensors, save_json, cpu_has_bf16
+from .runtime import channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, has_training_state, save_tensors, save_json, cpu_has_bf16
 
 # %% auto #0
 __all__ = ['LITE0_BLOCKS', 'MBConv', 'EfficientNetLite0', 'lite0_weights_path', 'load_lite0', 'load_file_weights',
@@ -251,7 +251,7 @@ def distill_teacher(image_folders, out, steps: int = 10_000, batch_size: int = 8
     if channels_last: pdn = pdn.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(pdn.parameters(), lr=lr, weight_decay=1e-5)
     start = 0
-    if resume and (out/'state.json').exists():
+    if resume and has_training_state(out):
         meta = load_training_state(out, {'teacher': pdn, 'targets': targets}, opt)
         start = meta['step']; sampler.rng = np.random.default_rng([seed, start])
     else:

@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 from . import __version__
 from .data import load_image, ImageTransform, samples as dataset_samples, split_train_validation, DataError, IMAGENET_MEAN, IMAGENET_STD
 from .pdn import EfficientAD, combine_maps
-from .runtime import (channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, save_tensors, save_json,
+from .runtime import (channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, has_training_state, save_tensors, save_json,
                           cpu_has_bf16, default_device)
 from .teacher import load_teacher_weights
 
@@ -229,7 +229,7 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
     opt = torch.optim.Adam(params, lr=p.lr, weight_decay=p.weight_decay)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, int(0.95 * p.steps)), gamma=0.1)
     start = 0
-    if resume and (out/'state.safetensors').exists():
+    if resume and has_training_state(out):
         meta = load_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt)
         start = meta['step']; sched.last_epoch = start
         for g in opt.param_groups: g['lr'] = p.lr * (0.1 if start >= sched.step_size else 1.0)

@@ -61,3 +61,33 @@ def test_sigterm_then_sigkill_then_resume_equals_uninterrupted(fixture_data, ran
     code, _, err = finish(straight)
     assert code == 0, err
     assert_same_model(tmp_path/'straight', out)
+
+
+def test_recalibration_stops_on_sigterm_and_resumes(fixture_data, tmp_path):
+    """Recalibration (the long fine-tuning of `raad train --method raad`) handles SIGTERM like training: the step in
+    progress finishes, the state is saved, TrainingInterrupted says so; running it again continues from that step."""
+    import threading
+    import pytest
+    from raad.data import samples
+    from raad.pdn import EfficientAD
+    from raad.quant import uniform_bits
+    from raad.recalibrate import quantize_efficientad, recalibrate
+    from raad.train import TrainingInterrupted, fit_teacher_normalization, load_tensors, load_model
+    torch.manual_seed(0)
+    x = load_tensors(samples(fixture_data, 'widget', 'train'))
+    m = EfficientAD(); fit_teacher_normalization(m, x)
+    mq, _ = quantize_efficientad(m, x[:2], bits=uniform_bits(m, 4))
+    out, handler_before = tmp_path/'recal', signal.getsignal(signal.SIGTERM)
+    def sigterm_after_first_state():
+        while not (out/'state.safetensors').exists(): time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=sigterm_after_first_state, daemon=True).start()
+    with pytest.raises(TrainingInterrupted, match=r'recalibration stopped by SIGTERM after step \d+ of 8; state saved'):
+        recalibrate(mq, x[:3], x[3:], out, steps=8, save_every=2, progress=False, log=lambda *a: None)
+    stopped_at = state_step(out)
+    assert 2 <= stopped_at < 8 and not (out/'model.safetensors').exists()
+    assert signal.getsignal(signal.SIGTERM) == handler_before  # the handler is put back
+    logs = []
+    recalibrate(mq, x[:3], x[3:], out, steps=8, save_every=100, resume=True, progress=False, log=logs.append)
+    assert logs == [f'resumed recalibration from step {stopped_at}'] and state_step(out) == 8
+    load_model(out)
