@@ -39,8 +39,10 @@ def cmd_train(a):
     print(f"model written to {a.out}")
 
 def cmd_experiment(a):
-    from raad.pipeline import run_experiments, EXPERIMENT_VARIANTS
+    from raad.pipeline import run_experiments, EXPERIMENT_VARIANTS, merge_results, write_experiment
     from raad.bench import BENCHMARK_SETS
+    if a.merge:  # only the tables of finished runs: nothing is trained
+        write_experiment(merge_results(a.merge), a.out); print((Path(a.out)/'tables.md').read_text()); return
     sets = [s for s in BENCHMARK_SETS if not a.sets or s[1] in a.sets or s[0] in a.sets]
     if not sets: raise ValueError(f"no benchmark set matches {a.sets}; choose from {', '.join(c for _, c in BENCHMARK_SETS)}")
     run_experiments(a.data_root, a.out, preset=a.preset, seeds=a.seeds, sets=sets, variants=a.variants or EXPERIMENT_VARIANTS,
@@ -131,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument('--sets', nargs='+', default=None, help='category or data-set names (default: all three)')
     ex.add_argument('--variants', nargs='+', default=None, help='default: control raad ptq8 lsq8 w4 w3 w2')
     ex.add_argument('--bench-dir', default='runs/bench', help="where the baselines are (shared with `raad bench`)")
+    ex.add_argument('--merge', nargs='+', default=None, metavar='RESULTS_JSON', help='write the tables of these results.json files (from separate runs) to --out; trains nothing')
     ex.add_argument('--teacher', default=None); common(ex); ex.set_defaults(func=cmd_experiment)
     e = sub.add_parser('eval', help='evaluate a model on the test split of a category')
     e.add_argument('--model', required=True); e.add_argument('--data', required=True); e.add_argument('--category', required=True)

@@ -17,7 +17,8 @@ from .runtime import save_json
 
 # %% auto #0
 __all__ = ['RECALIBRATION_PRESETS', 'VARIANTS', 'EXPERIMENT_VARIANTS', 'RecalibrationPreset', 'quantize_variant',
-           'baseline_images', 'run_variant', 'train_raad', 'run_experiments', 'experiment_tables', 'plot_figure7']
+           'baseline_images', 'run_variant', 'train_raad', 'run_experiments', 'write_experiment', 'merge_results',
+           'experiment_tables', 'plot_figure7']
 
 # %% ../nbs/14_pipeline.ipynb #c005
 @dataclass
@@ -140,10 +141,28 @@ def run_experiments(data_root, out, preset: str = 'cpu', seeds=(0,), sets=None, 
                 rows.append({**s, 'dataset': dataset})
                 save_json(out/'results.json', rows)
             (out/'tables.md').write_text(experiment_tables(rows))
+    return write_experiment(rows, out)
+
+def write_experiment(rows: list[dict], out) -> list[dict]:
+    "Write `results.json`, `tables.md` and `figure7.png` of `rows` in `out`."
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
     save_json(out/'results.json', rows)
     (out/'tables.md').write_text(experiment_tables(rows))
     plot_figure7(rows, out/'figure7.png')
     return rows
+
+def merge_results(paths) -> list[dict]:
+    "The rows of several `results.json` (runs of `raad experiment` on other sets, seeds or variants); a row repeated (same variant, set and seed) is taken from the last file."
+    merged = {}
+    for path in paths:
+        path = Path(path)
+        if not path.is_file(): raise FileNotFoundError(f"{path}: no such results file (a `raad experiment` writes results.json in its --out folder)")
+        try: rows = json.loads(path.read_text())
+        except json.JSONDecodeError as e: raise ValueError(f"{path}: not a results.json of `raad experiment` ({e})") from None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and {'variant', 'dataset', 'seed'} <= r.keys() for r in rows):
+            raise ValueError(f"{path}: not a results.json of `raad experiment` (a list of rows with variant, dataset and seed)")
+        for r in rows: merged[(r['variant'], r['dataset'], r.get('category'), r['seed'])] = r
+    return list(merged.values())
 
 # %% ../nbs/14_pipeline.ipynb #c023
 def _cell(rows, variant, dataset, key, when='after'):
@@ -153,20 +172,25 @@ def _cell(rows, variant, dataset, key, when='after'):
 
 def _sets(rows): return list(dict.fromkeys((r['dataset'], r.get('category')) for r in rows))
 
+def _seeds(rows):  # e.g. '0, 1' or, where the sets had different seeds, 'bottle 0, 1; metal_plate 0'
+    per_set = {c: sorted({r['seed'] for r in rows if r.get('category') == c}) for c in dict.fromkeys(r.get('category') for r in rows)}
+    if len({tuple(v) for v in per_set.values()}) == 1: return ', '.join(map(str, next(iter(per_set.values()))))
+    return '; '.join(f"{c} {', '.join(map(str, v))}" for c, v in per_set.items())
+
 def experiment_tables(rows: list[dict]) -> str:
     "Markdown: Table 1 (quantization methods), Table 3 (ablation with the control), Figure 7's numbers."
     sets = _sets(rows)
     seeds = sorted({r['seed'] for r in rows})
     steps = {r['variant']: r['steps'] for r in rows}
-    out = [f"Seeds: {', '.join(map(str, seeds))}. Metrics in percent (I-AUROC / I-AP / AU-PRO), mean ± std over seeds where there are several.\n"]
+    out = [f"Seeds: {', '.join(map(str, seeds))} (each row names its own). Metrics in percent (I-AUROC / I-AP / AU-PRO), mean ± std over seeds where there are several.\n"]
     def table(title, variants, when='after'):
-        head = '| variant | steps | size (MiB) | ' + ' | '.join(f'{d}/{c} I-AUROC | I-AP | AU-PRO' for d, c in sets) + ' |'
-        lines = [f'**{title}**', '', head, '|' + '---|' * (3 + 3 * len(sets))]
+        head = '| variant | steps | seeds | size (MiB) | ' + ' | '.join(f'{d}/{c} I-AUROC | I-AP | AU-PRO' for d, c in sets) + ' |'
+        lines = [f'**{title}**', '', head, '|' + '---|' * (4 + 3 * len(sets))]
         for v in variants:
             rs = [r for r in rows if r['variant'] == v]
             if not rs: continue
             size = np.mean([r['size_mb'] for r in rs])
-            lines.append(f"| {rs[0]['label']} | {steps[v]} | {size:.2f} | " +
+            lines.append(f"| {rs[0]['label']} | {steps[v]} | {_seeds(rs)} | {size:.2f} | " +
                          ' | '.join(' | '.join(_cell(rows, v, d, k, when) for k in ('image_auroc', 'image_ap', 'au_pro')) for d, c in sets) + ' |')
         return '\n'.join(lines) + '\n'
     out.append(table('Table 1: quantization methods', ['baseline', 'lsq8', 'ptq8', 'raad']))

@@ -34,3 +34,19 @@ def test_readme_raad_tables_match_results_file():
     tables = experiment_tables(json.loads(f.read_text()))
     readme = (ROOT/'README.md').read_text()
     for block in tables.strip().split('\n\n'): assert block.strip() in readme, block[:200]
+
+def test_readme_speed_table_matches_results_file():
+    "README's int8 speed table is what `speed_table` makes of benchmarks/speed_cpu.json, and its accuracy table is benchmarks/int8_accuracy.json."
+    readme = (ROOT/'README.md').read_text()
+    f = ROOT/'benchmarks'/'speed_cpu.json'
+    if not f.exists(): pytest.skip('no speed results committed yet')
+    from raad.deploy import speed_table
+    table = speed_table(json.loads(f.read_text()))
+    for line in table.strip().splitlines(): assert line.strip() in readme, line
+    f = ROOT/'benchmarks'/'int8_accuracy.json'
+    if not f.exists(): return
+    for name, m in json.loads(f.read_text())['models'].items():
+        row = next((l for l in readme.splitlines() if l.startswith('|') and f'`{name}`' in l), None)
+        assert row, f'README has no accuracy row naming `{name}`'
+        values = [float(v) for v in re.findall(r'\|\s*([\d.]+)\s*(?=\|)', row)]
+        assert values == pytest.approx([100 * m[k] for k in METRICS], abs=0.051), (name, row)
