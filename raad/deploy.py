@@ -12,7 +12,7 @@ import torch.nn as nn
 from safetensors.torch import load_file
 from .pdn import EfficientAD
 from .quant import FakeQuantizer, QuantConv2d, quant_convs, quantize_model, _init_weight_quantizer
-from .runtime import save_tensors, save_json, cpu_has_bf16
+from .runtime import save_tensors, save_json, cpu_has, cpu_has_bf16
 
 # %% auto #0
 __all__ = ['SAFE_WEIGHT_BITS', 'INT8_FORMAT', 'VARIANTS', 'cpu_has_vnni', 'int8_weight', 'output_ranges', 'int8_spec', 'Int8Net',
@@ -25,9 +25,7 @@ INT8_FORMAT = 1
 
 def cpu_has_vnni() -> bool:
     "Does this CPU have VNNI (int8 dot products without 16-bit saturation)?"
-    try: flags = Path('/proc/cpuinfo').read_text()
-    except OSError: return False
-    return any(f in flags for f in ('avx512_vnni', 'avx_vnni', 'amx_int8'))
+    return cpu_has('avx512_vnni', 'avx_vnni', 'amx_int8')
 
 # %% ../nbs/15_deploy.ipynb #c008
 def _grid(fq: FakeQuantizer) -> dict:
@@ -210,9 +208,9 @@ def load_int8(folder, config: dict | None = None, device='cpu') -> tuple[Int8Eff
 # %% ../nbs/15_deploy.ipynb #c025
 def calibration_images(data, category: str, n: int = 16, image_size: int = 256) -> torch.Tensor:
     "The first `n` training images of `category` under `data`, normalised: (n, 3, S, S)."
-    from raad.data import samples, load_image, ImageTransform
-    tfm = ImageTransform(image_size)
-    return torch.stack([tfm(load_image(s.path)) for s in samples(data, category, 'train')[:n]])
+    from raad.data import samples
+    from raad.train import load_tensors
+    return load_tensors(samples(data, category, 'train')[:n], image_size, progress=False)
 
 def export_int8(model_dir, out, data, category: str, n: int = 16, max_bits: int = SAFE_WEIGHT_BITS) -> Path:
     "Convert the checkpoint `model_dir` to an int8 folder `out`, calibrated on `n` training images of `category`."

@@ -11,19 +11,23 @@ import torch
 from safetensors.torch import save_file, load_file
 
 # %% auto #0
-__all__ = ['default_device', 'cpu_has_bf16', 'autocast', 'seed_everything', 'channel_mean_std', 'atomic_write', 'save_json',
-           'save_tensors', 'save_training_state', 'has_training_state', 'load_training_state']
+__all__ = ['default_device', 'cpu_has', 'cpu_has_bf16', 'autocast', 'seed_everything', 'channel_mean_std', 'atomic_write',
+           'save_json', 'save_tensors', 'save_training_state', 'has_training_state', 'load_training_state']
 
 # %% ../nbs/03_runtime.ipynb #c005
 def default_device() -> torch.device:
     "The first CUDA device if there is one, else the CPU."
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
+def cpu_has(*flags: str) -> bool:
+    "True when /proc/cpuinfo names any of `flags` (False where it cannot be read)."
+    try: info = Path('/proc/cpuinfo').read_text()
+    except OSError: return False
+    return any(f in info for f in flags)
+
 def cpu_has_bf16() -> bool:
     "True when this CPU advertises native bf16 arithmetic (AVX-512 BF16 or AMX)."
-    try: flags = Path('/proc/cpuinfo').read_text()
-    except OSError: return False
-    return any(f in flags for f in ('avx512_bf16', 'amx_bf16'))
+    return cpu_has('avx512_bf16', 'amx_bf16')
 
 def autocast(device, enabled: bool):
     "bf16 autocast on `device` when `enabled` (fp16 on CUDA), else a null context."
