@@ -26,7 +26,7 @@ from PIL import Image
 from raad.attention import layer_attention_maps, overlay
 from raad.data import DataError, ImageTransform, load_image
 from raad.hub import load_pretrained
-from raad.runtime import default_device
+from raad.runtime import default_device, prefers_channels_last
 from raad.train import CheckpointError
 
 ROOT = Path(__file__).resolve().parent
@@ -74,7 +74,9 @@ def get_model(source, revision: str | None = None):
     key = (str(source), revision or None)
     with _lock:
         if key not in _cache:
-            _cache[key] = load_pretrained(source, revision or None, device=DEVICE)
+            model, config = load_pretrained(source, revision or None, device=DEVICE)
+            if prefers_channels_last(model, DEVICE): model.to(memory_format=torch.channels_last)  # faster float inference on a CPU
+            _cache[key] = model, config
             while len(_cache) > MODEL_CACHE_SIZE: _cache.pop(next(iter(_cache)))
         _cache[key] = _cache.pop(key)  # most recently used last
         return _cache[key]
@@ -114,6 +116,7 @@ def analyse(image, model, config: dict) -> dict:
     im = load_image(image) if not isinstance(image, Image.Image) else image.convert('RGB')
     size = int(config.get('image_size', 256))
     x = ImageTransform(size)(im)[None].to(DEVICE)
+    if prefers_channels_last(model, DEVICE): x = x.contiguous(memory_format=torch.channels_last)
     t0 = time.perf_counter()
     maps = {k: v[0].cpu().numpy() for k, v in layer_attention_maps(model, x, (size, size), normalize=False).items()}
     seconds = time.perf_counter() - t0

@@ -42,25 +42,27 @@ def results_table(rows) -> str:
     return head + '\n'.join(fmt(r) for r in rows) + '\n'
 
 # %% ../nbs/13_bench.ipynb #c008
-def time_training_step(bf16: bool = False, channels_last: bool = False, n: int = 5, warmup: int = 1, image_size: int = 256) -> float:
-    "Median seconds of one EfficientAD-S training step on the CPU."
+def time_training_step(bf16: bool = False, channels_last: bool = False, n: int = 5, warmup: int = 1, image_size: int = 256,
+                       device='cpu') -> float:
+    "Median seconds of one EfficientAD-S training step on `device`."
     from raad.pdn import EfficientAD
     from raad.train import efficientad_losses, augment_for_autoencoder
     torch.manual_seed(0)
-    m = EfficientAD(); m.teacher.requires_grad_(False)
+    device = torch.device(device); sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    m = EfficientAD().to(device); m.teacher.requires_grad_(False)
     if channels_last: m = m.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(list(m.student.parameters()) + list(m.autoencoder.parameters()), lr=1e-4)
-    x = torch.randn(1, 3, image_size, image_size); t = torch.randn(1, 384, image_size // 4 - 8, image_size // 4 - 8)
+    x = torch.randn(1, 3, image_size, image_size, device=device); t = torch.randn(1, 384, image_size // 4 - 8, image_size // 4 - 8, device=device)
     times = []
     for i in range(warmup + n):
-        t0 = time.perf_counter()
+        sync(); t0 = time.perf_counter()
         xa = augment_for_autoencoder(x)
         if channels_last: x, xa = x.contiguous(memory_format=torch.channels_last), xa.contiguous(memory_format=torch.channels_last)
-        with autocast('cpu', bf16):
+        with autocast(device, bf16):
             with torch.no_grad(): t_ae = m.teacher_features(xa)
             s, s_ae, a = m.student(x), m.student(xa), m.autoencoder(xa)
         loss = efficientad_losses(t, s, a, t_ae, s_ae)['loss']
-        opt.zero_grad(); loss.backward(); opt.step()
+        opt.zero_grad(); loss.backward(); opt.step(); sync()
         if i >= warmup: times.append(time.perf_counter() - t0)
     return float(np.median(times))
 

@@ -62,7 +62,7 @@ def cmd_export(a):
     if a.format == 'int8':
         from raad.deploy import export_int8
         if not (a.data and a.category): raise ValueError("--format int8 needs --data and --category: a few training images calibrate the integer ranges")
-        export_int8(a.model, a.out, a.data, a.category, n=a.calib_images)
+        export_int8(a.model, a.out, a.data, a.category, n=a.calib_images, max_bits=a.weight_bits)
         print(f"int8 model written to {a.out}"); return
     model, cfg = load_model(a.model)
     if a.format not in ('fp32', 'fp16'): raise ValueError(f"unknown format {a.format!r}: use fp32, fp16 or int8")
@@ -72,10 +72,10 @@ def cmd_export(a):
     print(f"{a.format} model written to {a.out}")
 
 def cmd_speed(a):
-    from raad.deploy import speed_report, speed_table, VARIANTS
-    from raad.runtime import save_json
+    from raad.deploy import speed_report, speed_table
+    from raad.runtime import save_json, default_device
     res = speed_report(a.model, a.data, a.category, raad_dir=a.raad, int8_dir=a.int8, threads=a.threads, n=a.runs, warmup=a.warmup, batches=a.batches,
-                       variants=a.variants or VARIANTS, calib_images=a.calib_images, progress=not a.quiet)
+                       variants=a.variants, calib_images=a.calib_images, progress=not a.quiet, device=a.device or default_device())
     if a.out: save_json(a.out, res)
     print(speed_table(res))
 
@@ -87,10 +87,13 @@ def cmd_bench(a):
 def cmd_step_time(a):
     from raad.bench import time_training_step, cpu_description
     from raad.runtime import save_json
-    res = {'cpu': cpu_description(), 'torch': __import__('torch').__version__, 'batch': 1, 'image_size': 256, 'n': a.n, 'seconds_per_step': {}}
-    for name, bf16, cl in (('fp32', False, False), ('fp32_channels_last', False, True), ('bf16_channels_last', True, True)):
-        if name.startswith('bf16') and not a.bf16: continue
-        res['seconds_per_step'][name] = round(time_training_step(bf16=bf16, channels_last=cl, n=a.n), 3)
+    import torch
+    device = torch.device(a.device or 'cpu'); half = 'fp16' if device.type == 'cuda' else 'bf16'  # autocast's dtype there
+    res = {'cpu': cpu_description(), 'torch': torch.__version__, 'device': str(device), 'batch': 1, 'image_size': 256, 'n': a.n, 'seconds_per_step': {}}
+    if device.type == 'cuda': res['gpu'] = torch.cuda.get_device_name(device)
+    for name, bf16, cl in (('fp32', False, False), ('fp32_channels_last', False, True), (f'{half}_channels_last', True, True)):
+        if bf16 and not a.bf16: continue
+        res['seconds_per_step'][name] = round(time_training_step(bf16=bf16, channels_last=cl, n=a.n, device=device), 4)
         print(name, res['seconds_per_step'][name], flush=True)
     if a.out: save_json(a.out, res)
 
@@ -145,22 +148,27 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument('--format', default='fp16', choices=['fp32', 'fp16', 'int8'])
     x.add_argument('--data', default=None, help='int8: data root whose training images calibrate the ranges')
     x.add_argument('--category', default=None); x.add_argument('--calib-images', type=int, default=16)
+    x.add_argument('--weight-bits', type=int, default=7, choices=[7, 8],
+                   help='int8: widest weight grid; 7 (default) is exact on every x86 CPU, 8 only on CPUs with VNNI (AVX2 saturates)')
     x.add_argument('--debug', **debug); x.set_defaults(func=cmd_export)
     b = sub.add_parser('bench', help='train and evaluate the baseline on the shared benchmark sets')
     b.add_argument('--data-root', default='../shared/data'); b.add_argument('--out', default='runs/bench')
     b.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); b.add_argument('--seeds', type=int, nargs='+', default=[0])
     b.add_argument('--teacher', default=None); common(b); b.set_defaults(func=cmd_bench)
-    sp = sub.add_parser('speed', help='latency, throughput, memory and size of fp32, bf16, fake-quant and int8 inference on the CPU')
+    sp = sub.add_parser('speed', help='latency, throughput, memory and size of fp32, bf16/fp16, fake-quant and int8 inference')
     sp.add_argument('--model', required=True, help='the fp32 checkpoint'); sp.add_argument('--data', default=None); sp.add_argument('--category', default=None)
     sp.add_argument('--raad', default=None, help='a RAAD (fake-quant) checkpoint (default: the fp32 model with 8-bit fake quantizers)')
     sp.add_argument('--int8', default=None, help='an exported int8 folder (default: exported from --raad, else --model)')
     sp.add_argument('--threads', type=int, default=None, help='torch threads (default: all cores)')
     sp.add_argument('--runs', type=int, default=30); sp.add_argument('--warmup', type=int, default=3)
     sp.add_argument('--batches', type=int, nargs='+', default=[1, 8], help='batch sizes: 1 gives the latency, 8 the throughput')
-    sp.add_argument('--variants', nargs='+', default=None, choices=['fp32', 'fp32_channels_last', 'bf16', 'fakequant', 'int8'])
+    sp.add_argument('--variants', nargs='+', default=None, choices=['fp32', 'fp32_channels_last', 'bf16', 'fp16', 'fakequant', 'int8'],
+                    help='default: all but fp16 on a CPU, all on a GPU (int8 reported as skipped there)')
+    sp.add_argument('--device', default=None, help="'cpu' or 'cuda' (default: cuda if available; int8 runs on the CPU only)")
     sp.add_argument('--calib-images', type=int, default=16); sp.add_argument('--out', default=None, help='JSON file for the results')
     sp.add_argument('--quiet', action='store_true'); sp.add_argument('--debug', **debug); sp.set_defaults(func=cmd_speed)
-    st = sub.add_parser('step-time', help='time one training step in fp32, channels-last and bf16')
+    st = sub.add_parser('step-time', help='time one training step in fp32, channels-last and bf16 (fp16 on a GPU)')
+    st.add_argument('--device', default=None, help="'cpu' (default) or 'cuda'")
     st.add_argument('--n', type=int, default=5); st.add_argument('--out', default=None, help='JSON file for the timings')
     st.add_argument('--bf16', action=argparse.BooleanOptionalAction, default=True, help='also time bf16 autocast (slow where emulated)')
     st.add_argument('--debug', **debug); st.set_defaults(func=cmd_step_time)

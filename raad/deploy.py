@@ -17,7 +17,7 @@ from .runtime import save_tensors, save_json, cpu_has, cpu_has_bf16
 # %% auto #0
 __all__ = ['SAFE_WEIGHT_BITS', 'INT8_FORMAT', 'VARIANTS', 'cpu_has_vnni', 'int8_weight', 'output_ranges', 'int8_spec', 'Int8Net',
            'Int8EfficientAD', 'to_int8', 'save_int8', 'load_int8', 'calibration_images', 'export_int8', 'time_forward',
-           'folder_size_mb', 'run_variant', 'speed_report', 'speed_table']
+           'folder_size_mb', 'run_variant', 'default_variants', 'speed_report', 'speed_table']
 
 # %% ../nbs/15_deploy.ipynb #c005
 SAFE_WEIGHT_BITS = 7  # u8 x s8 pairs cannot saturate AVX2's 16-bit vpmaddubsw with |q_w| <= 64
@@ -137,6 +137,7 @@ class Int8Net(nn.Module):
 # %% ../nbs/15_deploy.ipynb #c016
 class Int8EfficientAD(EfficientAD):
     "EfficientAD with int8 teacher, student and autoencoder (CPU)."
+    integer_kernels = True  # its kernels pick their own memory layout: `inference_layout` leaves it alone
     def __init__(self, spec: dict, tensors: dict, model_size: str = 'small', out_channels: int = 384):
         nn.Module.__init__(self)
         self.model_size, self.out_channels, self.spec = model_size, out_channels, spec
@@ -199,13 +200,16 @@ def load_int8(folder, config: dict | None = None, device='cpu') -> tuple[Int8Eff
     if spec.get('format', 0) > INT8_FORMAT: raise CheckpointError(f"{folder}: int8 format {spec['format']} is newer than this raad reads ({INT8_FORMAT}); upgrade raad")
     if 'x86' not in torch.backends.quantized.supported_engines and 'fbgemm' not in torch.backends.quantized.supported_engines:
         raise CheckpointError(f"{folder}: an int8 model needs torch's x86 quantized engine, which this torch build lacks")
+    if spec.get('weight_bits_max', SAFE_WEIGHT_BITS) > SAFE_WEIGHT_BITS and not cpu_has_vnni():
+        warnings.warn(f"{folder} was exported with {spec['weight_bits_max']}-bit weights, which this CPU (no VNNI) can saturate in 16-bit sums; "
+                      f"re-export with --weight-bits {SAFE_WEIGHT_BITS} for exact results here")
     try: tensors = load_file(folder/'model.safetensors')
     except Exception as e: raise CheckpointError(f"{folder/'model.safetensors'}: not a readable safetensors file ({e})") from None
     try: model = Int8EfficientAD(spec, tensors, cfg.get('model_size', 'small'), cfg.get('out_channels', 384))
     except (KeyError, TypeError, RuntimeError) as e: raise CheckpointError(f"{folder}: int8 tensors or steps do not match ({e!r})") from None
     return model.to(device).eval(), cfg
 
-# %% ../nbs/15_deploy.ipynb #c025
+# %% ../nbs/15_deploy.ipynb #c027
 def calibration_images(data, category: str, n: int = 16, image_size: int = 256) -> torch.Tensor:
     "The first `n` training images of `category` under `data`, normalised: (n, 3, S, S)."
     from raad.data import samples
@@ -222,25 +226,28 @@ def export_int8(model_dir, out, data, category: str, n: int = 16, max_bits: int 
     spec['calibration'] = {'data': str(data), 'category': category, 'images': len(images)}
     return save_int8(out, spec, tensors, {**cfg, 'exported_from': str(model_dir)})
 
-# %% ../nbs/15_deploy.ipynb #c027
+# %% ../nbs/15_deploy.ipynb #c029
 @torch.no_grad()
 def time_forward(model, batch: int = 1, n: int = 30, warmup: int = 3, image_size: int = 256, channels_last: bool = False,
-                 bf16: bool = False) -> list[float]:
-    "Seconds of each of `n` timed forwards of `model` on a random batch (after `warmup` untimed ones)."
-    from raad.runtime import autocast
-    x = torch.randn(batch, 3, image_size, image_size)
+                 autocast_dtype: str | None = None, device='cpu') -> list[float]:
+    "Seconds of each of `n` timed forwards of `model` (already on `device`) on a random batch, after `warmup` untimed ones."
+    device = torch.device(device)
+    x = torch.randn(batch, 3, image_size, image_size, device=device)
     if channels_last: x = x.contiguous(memory_format=torch.channels_last)
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)  # GPU kernels run asynchronously
+    amp = (lambda: torch.autocast(device.type, dtype=getattr(torch, autocast_dtype))) if autocast_dtype else contextlib.nullcontext
     times = []
     for i in range(warmup + n):
-        t0 = time.perf_counter()
-        with autocast('cpu', bf16): model(x)
+        sync(); t0 = time.perf_counter()
+        with amp(): model(x)
+        sync()
         if i >= warmup: times.append(time.perf_counter() - t0)
     return times
 
-# %% ../nbs/15_deploy.ipynb #c030
+# %% ../nbs/15_deploy.ipynb #c032
 def _load_variant(v: dict):
     from raad.train import load_model
-    model, cfg = load_model(v['path'])
+    model, cfg = load_model(v['path'], device=v.get('device', 'cpu'))
     if v.get('channels_last'): model = model.to(memory_format=torch.channels_last)
     return model
 
@@ -250,14 +257,16 @@ def _peak_rss_mb() -> float:
     except (OSError, StopIteration): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 def _speed_worker(v: dict) -> dict:
-    "Time one variant {path, channels_last, bf16, threads, n, warmup, batches} in this process."
+    "Time one variant {path, channels_last, autocast_dtype, device, threads, n, warmup, batches} in this process."
     torch.set_num_threads(v['threads'])
     kb = _peak_rss_mb
     rss0 = kb(); model = _load_variant(v); rss_loaded = kb()
     r = {}
     for b in v['batches']:
-        t = time_forward(model, b, v['n'], v['warmup'], v.get('image_size', 256), v.get('channels_last', False), v.get('bf16', False))
+        t = time_forward(model, b, v['n'], v['warmup'], v.get('image_size', 256), v.get('channels_last', False), v.get('autocast_dtype'),
+                         v.get('device', 'cpu'))
         r[f'batch{b}'] = {'median_s': float(np.median(t)), 'p10_s': float(np.percentile(t, 10)), 'p90_s': float(np.percentile(t, 90)), 'runs': len(t)}
+    if torch.device(v.get('device', 'cpu')).type == 'cuda': r['peak_gpu_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
     return {**r, 'rss_before_load_mb': rss0, 'rss_after_load_mb': rss_loaded, 'peak_rss_mb': kb()}
 
 def folder_size_mb(folder) -> float:
@@ -273,15 +282,27 @@ def run_variant(v: dict, timeout: float | None = None) -> dict:
     if p.returncode or line is None: raise RuntimeError(f"speed worker failed on {v['path']}: {p.stderr.strip().splitlines()[-1:] or p.returncode}")
     return json.loads(line[7:])
 
-# %% ../nbs/15_deploy.ipynb #c032
-VARIANTS = ('fp32', 'fp32_channels_last', 'bf16', 'fakequant', 'int8')
+# %% ../nbs/15_deploy.ipynb #c034
+VARIANTS = ('fp32', 'fp32_channels_last', 'bf16', 'fp16', 'fakequant', 'int8')
 
-def _speed_variants(tmp, model_dir, data, category, raad_dir, int8_dir, threads, n, warmup, batches, variants, calib_images, progress) -> dict:
+def default_variants(device='cpu') -> tuple[str, ...]:
+    "The variants `raad speed` times on `device` by default: fp16 only on a GPU."
+    return VARIANTS if torch.device(device).type == 'cuda' else tuple(v for v in VARIANTS if v != 'fp16')
+
+def _skip_reason(name: str, device: torch.device, bf16_native: bool) -> str | None:
+    "Why variant `name` is not timed on `device` (None: it is)."
+    if device.type == 'cuda': return "skipped: torch's int8 kernels (x86/fbgemm) run on the CPU only; time it with --device cpu" if name == 'int8' else None
+    if name == 'bf16' and not bf16_native: return 'not native, skipped: this CPU has no AVX-512 BF16/AMX, so bf16 is emulated and many times slower than fp32'
+    if name == 'fp16': return 'skipped: fp16 autocast is a GPU path; on a CPU use bf16'
+    return None
+
+def _speed_variants(tmp, model_dir, data, category, raad_dir, int8_dir, threads, n, warmup, batches, variants, calib_images, progress, device) -> dict:
     "`speed_report`'s work, with its temporary models in `tmp`."
     from raad.bench import cpu_description
     from raad.train import load_model, save_model
     from raad.quant import uniform_bits
-    needs_data = ('fakequant' in variants and raad_dir is None) or ('int8' in variants and int8_dir is None)
+    needs_int8 = 'int8' in variants and int8_dir is None and device.type != 'cuda'  # int8 is skipped on a GPU: nothing to export
+    needs_data = ('fakequant' in variants and raad_dir is None) or needs_int8
     if needs_data and (data is None or category is None): raise ValueError("--data and --category are needed to calibrate the fake-quant and int8 models (or pass --raad and --int8)")
     user_raad = raad_dir is not None
     if 'fakequant' in variants and raad_dir is None:
@@ -290,17 +311,19 @@ def _speed_variants(tmp, model_dir, data, category, raad_dir, int8_dir, threads,
         raad_dir = save_model(tmp/'fakequant', model, {**cfg, 'bits': {k: list(v) for k, v in uniform_bits(model, 8).items()}})
         fake_source = 'fp32 model with uniform 8-bit fake quantizers, calibrated on the data (no RAAD checkpoint given)'
     else: fake_source = str(raad_dir)
-    if 'int8' in variants and int8_dir is None:
+    if needs_int8:
         int8_dir = export_int8(raad_dir if user_raad else model_dir, tmp/'int8', data, category, calib_images)
     spec = {'fp32': dict(path=model_dir), 'fp32_channels_last': dict(path=model_dir, channels_last=True),
-            'bf16': dict(path=model_dir, channels_last=True, bf16=True), 'fakequant': dict(path=raad_dir), 'int8': dict(path=int8_dir)}
-    res = {'cpu': cpu_description(), 'torch': torch.__version__, 'threads': threads, 'bf16_native': cpu_has_bf16(), 'vnni': cpu_has_vnni(),
-           'image_size': 256, 'runs': n, 'warmup': warmup, 'loadavg_before': list(os.getloadavg()), 'fakequant_source': fake_source,
-           'int8_source': str(int8_dir), 'variants': {}}
+            'bf16': dict(path=model_dir, channels_last=True, autocast_dtype='bfloat16'),
+            'fp16': dict(path=model_dir, channels_last=True, autocast_dtype='float16'), 'fakequant': dict(path=raad_dir), 'int8': dict(path=int8_dir)}
+    res = {'device': str(device), 'cpu': cpu_description(), 'torch': torch.__version__, 'threads': threads, 'bf16_native': cpu_has_bf16(),
+           'vnni': cpu_has_vnni(), 'image_size': 256, 'runs': n, 'warmup': warmup, 'loadavg_before': list(os.getloadavg()),
+           'fakequant_source': fake_source, 'int8_source': str(int8_dir), 'variants': {}}
+    if device.type == 'cuda': res['gpu'] = torch.cuda.get_device_name(device)
     for name in variants:
-        v = {**spec[name], 'path': str(spec[name]['path']), 'threads': threads, 'n': n, 'warmup': warmup, 'batches': list(batches)}
-        if name == 'bf16' and not res['bf16_native']:
-            res['variants'][name] = {'skipped': 'not native, skipped: this CPU has no AVX-512 BF16/AMX, so bf16 is emulated and many times slower than fp32'}
+        v = {**spec[name], 'path': str(spec[name]['path']), 'threads': threads, 'n': n, 'warmup': warmup, 'batches': list(batches),
+             'device': str(device)}
+        if (why := _skip_reason(name, device, res['bf16_native'])): res['variants'][name] = {'skipped': why}
         else:
             r = run_variant(v)
             r.update(latency_ms=1000 * r['batch1']['median_s'] if 'batch1' in r else None,
@@ -310,11 +333,14 @@ def _speed_variants(tmp, model_dir, data, category, raad_dir, int8_dir, threads,
     return res
 
 def speed_report(model_dir, data=None, category: str | None = None, raad_dir=None, int8_dir=None, threads: int | None = None,
-                 n: int = 30, warmup: int = 3, batches=(1, 8), variants=VARIANTS, calib_images: int = 16, progress: bool = True) -> dict:
-    "Latency, throughput, memory and size of the fp32, bf16, fake-quant and int8 variants of `model_dir` (see above)."
-    threads = threads or torch.get_num_threads()
+                 n: int = 30, warmup: int = 3, batches=(1, 8), variants=None, calib_images: int = 16, progress: bool = True, device='cpu') -> dict:
+    "Latency, throughput, memory and size of the fp32, bf16, fp16, fake-quant and int8 variants of `model_dir` on `device` (see above)."
+    threads, device = threads or torch.get_num_threads(), torch.device(device)
+    if device.type == 'cuda' and not torch.cuda.is_available(): raise ValueError("--device cuda, but torch sees no CUDA GPU here")
+    variants = variants or default_variants(device)
+    if (bad := [v for v in variants if v not in VARIANTS]): raise ValueError(f"unknown variants {bad}; choose from {', '.join(VARIANTS)}")
     tmp = Path(tempfile.mkdtemp(prefix='raad_speed_'))
-    try: res = _speed_variants(tmp, model_dir, data, category, raad_dir, int8_dir, threads, n, warmup, batches, variants, calib_images, progress)
+    try: res = _speed_variants(tmp, model_dir, data, category, raad_dir, int8_dir, threads, n, warmup, batches, variants, calib_images, progress, device)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     res['loadavg_after'] = list(os.getloadavg())
     fp, i8 = res['variants'].get('fp32', {}), res['variants'].get('int8', {})
@@ -329,7 +355,9 @@ def speed_table(res: dict) -> str:
         if 'skipped' in r: rows.append(f"| {name} | {r['skipped']} | | | |"); continue
         f = lambda v, p: '–' if v is None else f'{v:.{p}f}'
         tp = f(r.get('throughput_ips'), 2) if r.get('throughput_ips') or not r.get('throughput_ips_single_run') else f"({r['throughput_ips_single_run']:.2f}, 1 run)"
-        rows.append(f"| {name} | {f(r.get('latency_ms'), 0)} | {tp} | {r['peak_rss_mb']:.0f} | {r['size_mb']:.1f} |")
-    note = (f"\n{res['cpu'].rsplit(', ', 1)[0]}; {res['threads']} threads; load average {res['loadavg_before'][0]:.2f} before, "
+        gpu = f" (GPU {r['peak_gpu_mb']:.0f})" if 'peak_gpu_mb' in r else ''
+        rows.append(f"| {name} | {f(r.get('latency_ms'), 1 if 'peak_gpu_mb' in r else 0)} | {tp} | {r['peak_rss_mb']:.0f}{gpu} | {r['size_mb']:.1f} |")
+    where = f"{res['gpu']} (GPU), host " if res.get('gpu') else ''
+    note = (f"\n{where}{res['cpu'].rsplit(', ', 1)[0]}; {res['threads']} threads; load average {res['loadavg_before'][0]:.2f} before, "
             f"{res['loadavg_after'][0]:.2f} after; median of {res['runs']} runs after {res['warmup']} warm-up.\n")
     return head + '\n'.join(rows) + '\n' + note

@@ -13,7 +13,7 @@ from fastprogress.fastprogress import progress_bar
 from .data import load_image, load_mask, ImageTransform, samples as dataset_samples
 from .metrics import evaluate_maps
 from .pdn import combine_maps
-from .runtime import autocast, save_json, cpu_has_bf16, default_device
+from .runtime import autocast, save_json, cpu_has_bf16, default_device, inference_layout
 
 # %% auto #0
 __all__ = ['predict', 'evaluate', 'pick_examples', 'save_grid']
@@ -28,18 +28,19 @@ def predict(model, samples, eval_size: int | None = 256, image_size: int = 256, 
     model = model.to(device).eval(); tfm = ImageTransform(image_size)
     samples = list(samples); scores, maps, masks = [], [], []
     batches = [samples[i:i + batch_size] for i in range(0, len(samples), batch_size)]
-    for batch in (progress_bar(batches, leave=False) if progress else batches):
-        ims = [load_image(s.path) for s in batch]
-        x = torch.stack([tfm(im) for im in ims]).to(device)
-        if device.type == 'cpu' and bf16: x = x.contiguous(memory_format=torch.channels_last)
-        with autocast(device, bf16): out = model(x)
-        local, global_ = model.normalize_maps(out['local'].float(), out['global'].float())
-        for j, (s, im) in enumerate(zip(batch, ims)):
-            size = (eval_size, eval_size) if eval_size else (im.size[1], im.size[0])
-            m = combine_maps(local[j:j + 1], global_[j:j + 1], size)[0].cpu().numpy().astype(np.float32)
-            mk = load_mask(s.mask_paths, im.size)
-            if eval_size: mk = np.asarray(Image.fromarray(mk).resize((eval_size, eval_size), Image.NEAREST))
-            maps.append(m); masks.append(mk.astype(np.uint8)); scores.append(float(m.max()))
+    with inference_layout(model, device) as channels_last:
+        for batch in (progress_bar(batches, leave=False) if progress else batches):
+            ims = [load_image(s.path) for s in batch]
+            x = torch.stack([tfm(im) for im in ims]).to(device)
+            if channels_last: x = x.contiguous(memory_format=torch.channels_last)
+            with autocast(device, bf16): out = model(x)
+            local, global_ = model.normalize_maps(out['local'].float(), out['global'].float())
+            for j, (s, im) in enumerate(zip(batch, ims)):
+                size = (eval_size, eval_size) if eval_size else (im.size[1], im.size[0])
+                m = combine_maps(local[j:j + 1], global_[j:j + 1], size)[0].cpu().numpy().astype(np.float32)
+                mk = load_mask(s.mask_paths, im.size)
+                if eval_size: mk = np.asarray(Image.fromarray(mk).resize((eval_size, eval_size), Image.NEAREST))
+                maps.append(m); masks.append(mk.astype(np.uint8)); scores.append(float(m.max()))
     res = {'scores': np.array(scores, np.float32), 'labels': np.array([s.label for s in samples], np.int64),
            'paths': [str(s.path) for s in samples], 'defect_types': [s.defect_type for s in samples]}
     res['maps'], res['masks'] = (np.stack(maps), np.stack(masks)) if eval_size else (maps, masks)

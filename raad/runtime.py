@@ -11,8 +11,9 @@ import torch
 from safetensors.torch import save_file, load_file
 
 # %% auto #0
-__all__ = ['default_device', 'cpu_has', 'cpu_has_bf16', 'autocast', 'seed_everything', 'channel_mean_std', 'atomic_write',
-           'save_json', 'save_tensors', 'save_training_state', 'has_training_state', 'load_training_state']
+__all__ = ['default_device', 'cpu_has', 'cpu_has_bf16', 'autocast', 'seed_everything', 'prefers_channels_last',
+           'inference_layout', 'channel_mean_std', 'atomic_write', 'save_json', 'save_tensors', 'save_training_state',
+           'has_training_state', 'load_training_state']
 
 # %% ../nbs/03_runtime.ipynb #c005
 def default_device() -> torch.device:
@@ -40,6 +41,20 @@ def seed_everything(seed: int) -> None:
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
 # %% ../nbs/03_runtime.ipynb #c008
+def prefers_channels_last(model, device) -> bool:
+    "Whether inference of `model` on `device` should run channels-last: float (and fake-quant) models on the CPU."
+    return torch.device(device).type == 'cpu' and not getattr(model, 'integer_kernels', False)
+
+@contextlib.contextmanager
+def inference_layout(model, device):
+    "Within the block, `model` in channels-last memory where `prefers_channels_last` (yields whether it is, so inputs can follow)."
+    use = prefers_channels_last(model, device)
+    if use: model.to(memory_format=torch.channels_last)
+    try: yield use
+    finally:
+        if use: model.to(memory_format=torch.contiguous_format)
+
+# %% ../nbs/03_runtime.ipynb #c011
 def channel_mean_std(batches) -> tuple[torch.Tensor, torch.Tensor]:
     "Per-channel mean and std (each (1, C, 1, 1) float32) over an iterable of (B, C, H, W) tensors."
     s = s2 = n = 0
@@ -48,7 +63,7 @@ def channel_mean_std(batches) -> tuple[torch.Tensor, torch.Tensor]:
     mean = s / n
     return mean.view(1, -1, 1, 1).float(), (s2 / n - mean ** 2).clamp_min(1e-12).sqrt().view(1, -1, 1, 1).float()
 
-# %% ../nbs/03_runtime.ipynb #c011
+# %% ../nbs/03_runtime.ipynb #c014
 def atomic_write(path, write_fn) -> Path:
     "Call `write_fn(tmp_path)` then atomically rename the temporary file to `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +86,7 @@ def save_tensors(path, tensors: dict, metadata: dict | None = None) -> Path:
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     return atomic_write(path, lambda p: save_file(tensors, p, metadata={k: str(v) for k, v in (metadata or {}).items()}))
 
-# %% ../nbs/03_runtime.ipynb #c014
+# %% ../nbs/03_runtime.ipynb #c017
 def _rng_state() -> dict:
     return {'python': random.getstate(), 'numpy': [np.random.get_state()[0], np.random.get_state()[1].tolist(), *np.random.get_state()[2:]]}
 
