@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_cli.ipynb #c002
 from __future__ import annotations
-import argparse, json, sys, os
+import argparse, json, os, signal, sys
 from pathlib import Path
 import raad
 
@@ -184,9 +184,11 @@ def main(argv=None) -> int:
         print('raad: interrupted', file=sys.stderr); return 130
     except (ValueError, FileNotFoundError, OSError, RuntimeError) as e:
         if args.debug: raise
+        if isinstance(getattr(e, 'signal', None), str):  # raad.train.TrainingInterrupted: the state is saved; exit as a signal does
+            print(f'raad: {e}', file=sys.stderr); return 128 + signal.Signals[e.signal].value  # 143 SIGTERM, 130 SIGINT
         print(f'raad: error: {e}', file=sys.stderr); return 2
     return 0
 
-# %% ../nbs/07_cli.ipynb #c009
+# %% ../nbs/07_cli.ipynb #c011
 #| eval: false
 if __name__ == '__main__': sys.exit(main())

@@ -137,7 +137,7 @@ class Int8Net(nn.Module):
 # %% ../nbs/15_deploy.ipynb #c016
 class Int8EfficientAD(EfficientAD):
     "EfficientAD with int8 teacher, student and autoencoder (CPU)."
-    integer_kernels = True  # its kernels pick their own memory layout: `inference_layout` leaves it alone
+    keeps_memory_format = True  # its kernels pick their own memory layout: `inference_layout` leaves it alone
     def __init__(self, spec: dict, tensors: dict, model_size: str = 'small', out_channels: int = 384):
         nn.Module.__init__(self)
         self.model_size, self.out_channels, self.spec = model_size, out_channels, spec

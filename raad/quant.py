@@ -116,6 +116,7 @@ def _init_weight_quantizer(q: FakeQuantizer, w: torch.Tensor, method: str = 'mse
 
 class QuantConv2d(nn.Conv2d):
     "nn.Conv2d with a per-channel weight quantizer and a per-tensor input-activation quantizer (Eq. 2)."
+    keeps_memory_format = True  # rounding makes a few outputs depend on the summation order: inference keeps the default layout
     def __init__(self, *args, w_bits: int = 8, a_bits: int = 8, **kwargs):
         super().__init__(*args, **kwargs)
         self.w_quant = FakeQuantizer(w_bits, channels=self.out_channels)

@@ -16,7 +16,7 @@ from .quant import quantize_model, fisher_ptq, get_bits, model_size_mb
 from .hqs import allocate_bits, PHI_THRESHOLDS
 from .runtime import autocast, seed_everything, save_training_state, load_training_state, has_training_state
 from .train import (efficientad_losses, augment_for_autoencoder, raw_maps, fit_map_quantiles, fit_threshold, save_model,
-                        load_model, CheckpointError, CHECKPOINT_FORMAT, TrainingInterrupted, _stop_requests)
+                        load_model, CheckpointError, CHECKPOINT_FORMAT, TrainingInterrupted, stop_requests)
 from . import __version__
 
 # %% auto #0
@@ -70,7 +70,7 @@ def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teac
     t0 = time.time(); logf = open(out/'log.jsonl', 'a')
     it = range(start, steps)
     bar = progress_bar(it) if progress else it
-    with _stop_requests() as stop:  # SIGTERM / Ctrl-C: finish the step, save the state, stop (as training does)
+    with stop_requests() as stop:  # SIGTERM / Ctrl-C: finish the step, save the state, stop (as training does)
         for step in bar:
             i = int(np.random.randint(len(train_x)))
             x = train_x[i:i + 1].to(device); x_ae = augment_for_autoencoder(x)
@@ -86,7 +86,7 @@ def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teac
                 save_training_state(out, modules, opt, step + 1)
             if stop.signal and step + 1 < steps:
                 logf.close()
-                raise TrainingInterrupted(f"{out}: recalibration stopped by {stop.signal} after step {step + 1} of {steps}; state saved, run again to continue")
+                raise TrainingInterrupted(f"{out}: recalibration stopped by {stop.signal} after step {step + 1} of {steps}; state saved, run again to continue", stop.signal)
             if until is not None and step + 1 == until and step + 1 < steps: logf.close(); return None
     logf.close()
     val_maps = raw_maps(model, val_x, device, bf16)  # the quantized model's maps have their own scale: refit both

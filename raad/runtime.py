@@ -42,8 +42,8 @@ def seed_everything(seed: int) -> None:
 
 # %% ../nbs/03_runtime.ipynb #c008
 def prefers_channels_last(model, device) -> bool:
-    "Whether inference of `model` on `device` should run channels-last: float (and fake-quant) models on the CPU."
-    return torch.device(device).type == 'cpu' and not getattr(model, 'integer_kernels', False)
+    "Whether inference of `model` on `device` should run channels-last: float models on the CPU (no module with `keeps_memory_format`)."
+    return torch.device(device).type == 'cpu' and not any(getattr(m, 'keeps_memory_format', False) for m in model.modules())
 
 @contextlib.contextmanager
 def inference_layout(model, device):

@@ -24,7 +24,7 @@ from .teacher import load_teacher_weights
 __all__ = ['PRESETS', 'IMNET_MEAN', 'IMNET_STD', 'CHECKPOINT_FORMAT', 'CHECKPOINTS', 'Preset', 'get_preset', 'hard_loss',
            'efficientad_losses', 'augment_for_autoencoder', 'load_tensors', 'fit_teacher_normalization', 'raw_maps',
            'fit_map_quantiles', 'fit_threshold', 'CheckpointError', 'save_model', 'load_model', 'default_teacher',
-           'TrainingInterrupted', 'train_efficientad']
+           'TrainingInterrupted', 'stop_requests', 'train_efficientad']
 
 # %% ../nbs/05_train.ipynb #c005
 @dataclass
@@ -180,9 +180,10 @@ def default_teacher() -> Path:
 
 # %% ../nbs/05_train.ipynb #c024
 class TrainingInterrupted(RuntimeError):
-    "Training stopped by SIGTERM or SIGINT at a step boundary, after saving its state; resume to continue."
+    "Training stopped by SIGTERM or SIGINT (`.signal`, its name) at a step boundary, after saving its state; resume to continue."
+    def __init__(self, message: str, signal: str | None = None): super().__init__(message); self.signal = signal
 
-class _stop_requests:
+class stop_requests:
     "Within: the first SIGTERM or SIGINT is only recorded in `.signal` (a second one acts as usual). Main thread only; elsewhere a no-op."
     def __init__(self): self.signal, self._old = None, {}
     def _handle(self, signum, frame):
@@ -241,7 +242,7 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
     t0 = time.time(); logf = open(out/'log.jsonl', 'a')
     steps_iter = range(start, p.steps)
     bar = progress_bar(steps_iter) if progress else steps_iter
-    with _stop_requests() as stop:  # SIGTERM / Ctrl-C: finish the step, save the state, stop (a second one: at once)
+    with stop_requests() as stop:  # SIGTERM / Ctrl-C: finish the step, save the state, stop (a second one: at once)
         for step in bar:
             i = int(np.random.randint(len(train_x)))
             x = train_x[i:i + 1].to(device); x_ae = augment_for_autoencoder(x)
@@ -260,7 +261,7 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
                 save_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt, step + 1)
             if stop.signal:
                 logf.close()
-                raise TrainingInterrupted(f"{out}: stopped by {stop.signal} after step {step + 1} of {p.steps}; state saved, continue with --resume")
+                raise TrainingInterrupted(f"{out}: stopped by {stop.signal} after step {step + 1} of {p.steps}; state saved, continue with --resume", stop.signal)
             if until is not None and step + 1 == until: logf.close(); return None
     logf.close()
     val_maps = raw_maps(model, val_x, device, bf16)  # one pass over the validation images for both

@@ -50,3 +50,18 @@ def test_readme_speed_table_matches_results_file():
         assert row, f'README has no accuracy row naming `{name}`'
         values = [float(v) for v in re.findall(r'\|\s*([\d.]+)\s*(?=\|)', row)]
         assert values == pytest.approx([100 * m[k] for k in METRICS], abs=0.051), (name, row)
+
+def test_readme_gpu_figures_match_results_files():
+    "The GPU session's tables (benchmarks/gpu_h200) and the 9,000-step bottle metrics quoted in README come from its files."
+    d = ROOT/'benchmarks'/'gpu_h200'
+    if not d.exists(): pytest.skip('no GPU results committed')
+    from raad.deploy import speed_table
+    readme = (ROOT/'README.md').read_text()
+    for f in ('speed_cuda.json', 'speed_cpu_2threads.json', 'speed_cpu_all.json'):
+        for line in speed_table(json.loads((d/f).read_text())).strip().splitlines(): assert line.strip() in readme, (f, line)
+    m = json.loads((d/'metrics_baseline_9000steps.json').read_text())
+    assert ' / '.join(f'{100 * m[k]:.1f}' for k in METRICS) in readme
+    for f, label in (('metrics_raad_int8_w7.json', '7-bit weights'), ('metrics_raad_int8_w8.json', '8-bit weights')):
+        m = json.loads((d/f).read_text())
+        row = next(l for l in readme.splitlines() if l.startswith('| its int8 export') and label in l)
+        assert [float(v) for v in re.findall(r'\|\s*([\d.]+)\s*(?=\|)', row)] == pytest.approx([100 * m[k] for k in METRICS], abs=0.051), row
