@@ -1,0 +1,24 @@
+"The helper scripts in tools/ that published figures depend on."
+import subprocess, sys
+from pathlib import Path
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+
+def test_resize_data_reads_back_as_the_loader_reads_the_originals(tmp_path):
+    "tools/resize_data.py (the data carried to the GPU session) gives the same 256² tensors and masks as the full-size images."
+    from raad.data import make_mvtec_fixture, samples, load_image, load_mask, ImageTransform
+    from PIL import Image
+    src = make_mvtec_fixture(tmp_path/'full', size=300, n_train=2, n_good=1, n_bad=2)
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'resize_data.py'), str(src/'widget'), str(tmp_path/'small'/'widget')],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and '7 images written' in r.stdout, r.stderr
+    tfm = ImageTransform(256)
+    for split in ('train', 'test'):
+        a, b = samples(src, 'widget', split), samples(tmp_path/'small', 'widget', split)
+        assert [s.label for s in a] == [s.label for s in b] and len(a) == len(b) > 0
+        for x, y in zip(a, b):
+            assert torch.equal(tfm(load_image(x.path)), tfm(load_image(y.path)))
+            big = Image.fromarray(load_mask(x.mask_paths, load_image(x.path).size)).resize((256, 256), Image.NEAREST)
+            assert np.array_equal(np.asarray(big), load_mask(y.mask_paths, (256, 256)))
