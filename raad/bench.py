@@ -8,7 +8,7 @@ import json, time, platform
 from pathlib import Path
 import numpy as np
 import torch
-from .runtime import save_json, autocast, cpu_has_bf16
+from .runtime import save_json, autocast, cpu_has_bf16, synchronize
 
 # %% auto #0
 __all__ = ['BENCHMARK_SETS', 'METRICS', 'run_benchmark', 'results_table', 'time_training_step', 'cpu_description']
@@ -48,21 +48,21 @@ def time_training_step(bf16: bool = False, channels_last: bool = False, n: int =
     from raad.pdn import EfficientAD
     from raad.train import efficientad_losses, augment_for_autoencoder
     torch.manual_seed(0)
-    device = torch.device(device); sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    device = torch.device(device)
     m = EfficientAD().to(device); m.teacher.requires_grad_(False)
     if channels_last: m = m.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(list(m.student.parameters()) + list(m.autoencoder.parameters()), lr=1e-4)
     x = torch.randn(1, 3, image_size, image_size, device=device); t = torch.randn(1, 384, image_size // 4 - 8, image_size // 4 - 8, device=device)
     times = []
     for i in range(warmup + n):
-        sync(); t0 = time.perf_counter()
+        synchronize(device); t0 = time.perf_counter()
         xa = augment_for_autoencoder(x)
         if channels_last: x, xa = x.contiguous(memory_format=torch.channels_last), xa.contiguous(memory_format=torch.channels_last)
         with autocast(device, bf16):
             with torch.no_grad(): t_ae = m.teacher_features(xa)
             s, s_ae, a = m.student(x), m.student(xa), m.autoencoder(xa)
         loss = efficientad_losses(t, s, a, t_ae, s_ae)['loss']
-        opt.zero_grad(); loss.backward(); opt.step(); sync()
+        opt.zero_grad(); loss.backward(); opt.step(); synchronize(device)
         if i >= warmup: times.append(time.perf_counter() - t0)
     return float(np.median(times))
 

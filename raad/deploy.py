@@ -12,7 +12,7 @@ import torch.nn as nn
 from safetensors.torch import load_file
 from .pdn import EfficientAD
 from .quant import FakeQuantizer, QuantConv2d, quant_convs, quantize_model, _init_weight_quantizer
-from .runtime import save_tensors, save_json, cpu_has, cpu_has_bf16
+from .runtime import save_tensors, save_json, cpu_has, cpu_has_bf16, autocast, synchronize
 
 # %% auto #0
 __all__ = ['SAFE_WEIGHT_BITS', 'INT8_FORMAT', 'VARIANTS', 'cpu_has_vnni', 'int8_weight', 'output_ranges', 'int8_spec', 'Int8Net',
@@ -234,13 +234,11 @@ def time_forward(model, batch: int = 1, n: int = 30, warmup: int = 3, image_size
     device = torch.device(device)
     x = torch.randn(batch, 3, image_size, image_size, device=device)
     if channels_last: x = x.contiguous(memory_format=torch.channels_last)
-    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)  # GPU kernels run asynchronously
-    amp = (lambda: torch.autocast(device.type, dtype=getattr(torch, autocast_dtype))) if autocast_dtype else contextlib.nullcontext
     times = []
     for i in range(warmup + n):
-        sync(); t0 = time.perf_counter()
-        with amp(): model(x)
-        sync()
+        synchronize(device); t0 = time.perf_counter()
+        with autocast(device, autocast_dtype is not None, autocast_dtype): model(x)
+        synchronize(device)
         if i >= warmup: times.append(time.perf_counter() - t0)
     return times
 

@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import save_file, load_file
 
 # %% auto #0
-__all__ = ['default_device', 'cpu_has', 'cpu_has_bf16', 'autocast', 'seed_everything', 'prefers_channels_last',
+__all__ = ['default_device', 'cpu_has', 'cpu_has_bf16', 'autocast', 'synchronize', 'seed_everything', 'prefers_channels_last',
            'inference_layout', 'channel_mean_std', 'atomic_write', 'save_json', 'save_tensors', 'save_training_state',
            'has_training_state', 'load_training_state']
 
@@ -30,11 +30,15 @@ def cpu_has_bf16() -> bool:
     "True when this CPU advertises native bf16 arithmetic (AVX-512 BF16 or AMX)."
     return cpu_has('avx512_bf16', 'amx_bf16')
 
-def autocast(device, enabled: bool):
-    "bf16 autocast on `device` when `enabled` (fp16 on CUDA), else a null context."
+def autocast(device, enabled: bool, dtype: str | None = None):
+    "Autocast on `device` when `enabled`: to `dtype` ('bfloat16', 'float16') if given, else bf16 (fp16 on CUDA); else a null context."
     device = torch.device(device)
     if not enabled: return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=torch.float16 if device.type == 'cuda' else torch.bfloat16)
+    return torch.autocast(device.type, dtype=getattr(torch, dtype) if dtype else torch.float16 if device.type == 'cuda' else torch.bfloat16)
+
+def synchronize(device) -> None:
+    "Wait for the kernels queued on `device` (a CUDA GPU runs them asynchronously; elsewhere a no-op), so a timer around it is honest."
+    if torch.device(device).type == 'cuda': torch.cuda.synchronize(device)
 
 def seed_everything(seed: int) -> None:
     "Seed Python, NumPy and torch."
@@ -49,10 +53,11 @@ def prefers_channels_last(model, device) -> bool:
 def inference_layout(model, device):
     "Within the block, `model` in channels-last memory where `prefers_channels_last` (yields whether it is, so inputs can follow)."
     use = prefers_channels_last(model, device)
-    if use: model.to(memory_format=torch.channels_last)
+    convert = use and not all(p.is_contiguous(memory_format=torch.channels_last) for p in model.parameters() if p.dim() == 4)
+    if convert: model.to(memory_format=torch.channels_last)
     try: yield use
     finally:
-        if use: model.to(memory_format=torch.contiguous_format)
+        if convert: model.to(memory_format=torch.contiguous_format)  # back to the layout it came in
 
 # %% ../nbs/03_runtime.ipynb #c011
 def channel_mean_std(batches) -> tuple[torch.Tensor, torch.Tensor]:
