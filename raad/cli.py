@@ -9,8 +9,8 @@ from pathlib import Path
 import raad
 
 # %% auto #0
-__all__ = ['cmd_distill', 'cmd_train', 'cmd_experiment', 'cmd_eval', 'cmd_export', 'cmd_speed', 'cmd_bench', 'cmd_step_time',
-           'build_parser', 'main']
+__all__ = ['cmd_distill', 'cmd_train', 'cmd_experiment', 'cmd_curve', 'cmd_eval', 'cmd_export', 'cmd_speed', 'cmd_bench',
+           'cmd_step_time', 'build_parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #c005
 def cmd_distill(a):
@@ -28,14 +28,14 @@ def cmd_distill(a):
 def cmd_train(a):
     if a.method == 'raad':
         from raad.pipeline import train_raad
-        if a.steps is not None or a.penalty_images: raise ValueError("--steps and --penalty-images apply to --method baseline; train the baseline first and pass it with --baseline")
+        if a.steps is not None or a.penalty_images or a.minutes: raise ValueError("--steps, --minutes and --penalty-images apply to --method baseline; train the baseline first and pass it with --baseline")
         train_raad(a.data, a.category, a.out, preset=a.preset, baseline=a.baseline, seed=a.seed, teacher=a.teacher, device=a.device,
                    bf16=a.bf16, progress=not a.quiet)
     else:
         from raad.train import train_efficientad
         if a.baseline: raise ValueError("--baseline is for --method raad")
         train_efficientad(a.data, a.category, a.out, preset=a.preset, teacher=a.teacher, seed=a.seed, resume=a.resume,
-                          penalty_images=a.penalty_images, device=a.device, bf16=a.bf16, steps=a.steps, progress=not a.quiet)
+                          penalty_images=a.penalty_images, device=a.device, bf16=a.bf16, steps=a.steps, minutes=a.minutes, progress=not a.quiet)
     print(f"model written to {a.out}")
 
 def cmd_experiment(a):
@@ -48,6 +48,24 @@ def cmd_experiment(a):
     run_experiments(a.data_root, a.out, preset=a.preset, seeds=a.seeds, sets=sets, variants=a.variants or EXPERIMENT_VARIANTS,
                     bench_dir=a.bench_dir, teacher=a.teacher, progress=not a.quiet)
     print((Path(a.out)/'tables.md').read_text())
+
+def cmd_curve(a):
+    from raad.curves import learning_curve, curve_table, plot_curves
+    from raad.bench import BENCHMARK_SETS
+    from raad.runtime import save_json
+    sets = [s for s in BENCHMARK_SETS if not a.sets or s[1] in a.sets or s[0] in a.sets]
+    if not sets: raise ValueError(f"no benchmark set matches {a.sets}; choose from {', '.join(c for _, c in BENCHMARK_SETS)}")
+    curves = [learning_curve(a.data_root, d, c, Path(a.out)/f'{d}_{c}_seed{seed}', steps=a.steps, preset=a.preset, seed=seed,
+                             snapshots=a.snapshots, teacher=a.teacher, progress=not a.quiet) for d, c in sets for seed in a.seeds]
+    if a.json: save_json(a.json, curves)
+    if a.figure: plot_curves(curves, a.figure, a.seconds_per_step, a.cpu)
+    print(curve_table(curves, a.seconds_per_step))
+
+def _eval_size(v: str):
+    "`--eval-size`: 'native' (None) or a side in pixels."
+    if v == 'native': return None
+    try: return int(v)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected 'native' or a number of pixels, not {v!r}") from None
 
 def cmd_eval(a):
     from raad.train import load_model
@@ -125,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--seed', type=int, default=0); t.add_argument('--resume', action='store_true')
     t.add_argument('--teacher', default=None, help='distilled teacher folder (default: $RAAD_TEACHER or the shipped checkpoints/teacher_lite0)')
     t.add_argument('--steps', type=int, default=None, help="override the preset's number of steps")
+    t.add_argument('--minutes', type=float, default=None,
+                   help='wall-clock budget instead of a step count: the LR drops ×0.1 for the last 5 %% of it; the steps reached go to config.json (--steps N reproduces the run)')
     t.add_argument('--penalty-images', default=None, help='folder of natural images for the penalty term of Eq. 5')
     t.add_argument('--method', default='baseline', choices=['baseline', 'raad'],
                    help='baseline: EfficientAD-S; raad: baseline, then HQS bits, Fisher PTQ and recalibration (always resumes)')
@@ -141,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser('eval', help='evaluate a model on the test split of a category')
     e.add_argument('--model', required=True); e.add_argument('--data', required=True); e.add_argument('--category', required=True)
     e.add_argument('--out', required=True); e.add_argument('--save-maps', action='store_true')
-    e.add_argument('--eval-size', type=int, default=256, help='side of the grid maps and masks are compared on')
+    e.add_argument('--eval-size', type=_eval_size, default=None, metavar='native|N',
+                   help="'native' (default): maps at each image's own resolution, as published MVTec numbers; N: an N×N grid")
     common(e); e.set_defaults(func=cmd_eval)
     x = sub.add_parser('export', help='write a checkpoint in another format (fp16 halves its size; int8 runs on integer CPU kernels)')
     x.add_argument('--model', required=True); x.add_argument('--out', required=True)
@@ -151,6 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument('--weight-bits', type=int, default=7, choices=[7, 8],
                    help='int8: widest weight grid; 7 (default) is exact on every x86 CPU, 8 only on CPUs with VNNI (AVX2 saturates)')
     x.add_argument('--debug', **debug); x.set_defaults(func=cmd_export)
+    c = sub.add_parser('curve', help='learning curves: train with snapshots, evaluate each at native resolution (with and without the border treatment)')
+    c.add_argument('--data-root', default='../shared/data'); c.add_argument('--out', default='runs/curve')
+    c.add_argument('--sets', nargs='+', default=None, help='category or data-set names (default: all three)')
+    c.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); c.add_argument('--seeds', type=int, nargs='+', default=[0])
+    c.add_argument('--steps', type=int, default=None, help="the run's steps (default: the preset's)")
+    c.add_argument('--snapshots', type=int, nargs='+', default=[500, 1000, 2000, 4000, 8000], help='steps at which a snapshot is evaluated')
+    c.add_argument('--seconds-per-step', type=float, default=None, help='idle step time (from raad step-time) to convert steps to minutes')
+    c.add_argument('--cpu', default='', help='the CPU the step time was measured on, for the figure')
+    c.add_argument('--json', default=None, help='write all curves to this JSON file'); c.add_argument('--figure', default=None, help='PNG of the curves')
+    c.add_argument('--teacher', default=None); common(c); c.set_defaults(func=cmd_curve)
     b = sub.add_parser('bench', help='train and evaluate the baseline on the shared benchmark sets')
     b.add_argument('--data-root', default='../shared/data'); b.add_argument('--out', default='runs/bench')
     b.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); b.add_argument('--seeds', type=int, nargs='+', default=[0])

@@ -138,9 +138,9 @@ class Int8Net(nn.Module):
 class Int8EfficientAD(EfficientAD):
     "EfficientAD with int8 teacher, student and autoencoder (CPU)."
     keeps_memory_format = True  # its kernels pick their own memory layout: `inference_layout` leaves it alone
-    def __init__(self, spec: dict, tensors: dict, model_size: str = 'small', out_channels: int = 384):
+    def __init__(self, spec: dict, tensors: dict, model_size: str = 'small', out_channels: int = 384, global_border: int = 0):
         nn.Module.__init__(self)
-        self.model_size, self.out_channels, self.spec = model_size, out_channels, spec
+        self.model_size, self.out_channels, self.spec, self.global_border = model_size, out_channels, spec, int(global_border)
         for name in ('teacher', 'student', 'autoencoder'): setattr(self, name, Int8Net(spec['nets'][name], tensors))
         for b in ('teacher_mean', 'teacher_std', 'quantiles'): self.register_buffer(b, tensors[b].float())
 
@@ -150,11 +150,10 @@ class Int8EfficientAD(EfficientAD):
         return super().to(*args, **kwargs)
 
     def forward(self, x, layers: bool = False) -> dict:
-        C = self.out_channels
         if layers: t_layers, s_layers = self.teacher(x, True), self.student(x, True); t, s = (t_layers[-1] - self.teacher_mean) / self.teacher_std, s_layers[-1]
         else: t, s = self.teacher_features(x), self.student(x)
         a = self.autoencoder(x)
-        out = {'local': ((t - s[:, :C]) ** 2).mean(1), 'global': ((a - s[:, C:]) ** 2).mean(1), 'teacher': t, 'student': s, 'autoencoder': a}
+        out = {**self.raw_maps(t, s, a), 'teacher': t, 'student': s, 'autoencoder': a}
         if layers: out.update(teacher_layers=t_layers, student_layers=s_layers)
         return out
 
@@ -175,7 +174,7 @@ def to_int8(model: EfficientAD, images: torch.Tensor, max_bits: int = SAFE_WEIGH
     for name in ('teacher', 'student', 'autoencoder'):
         spec['nets'][name], t = int8_spec(getattr(m, name), name, rng[name], max_bits); tensors.update(t)
     for b in ('teacher_mean', 'teacher_std', 'quantiles'): tensors[b] = getattr(m, b).detach().float().clone()
-    return Int8EfficientAD(spec, tensors, m.model_size, m.out_channels).eval(), spec, tensors
+    return Int8EfficientAD(spec, tensors, m.model_size, m.out_channels, m.global_border).eval(), spec, tensors
 
 # %% ../nbs/15_deploy.ipynb #c022
 def save_int8(folder, spec: dict, tensors: dict, config: dict) -> Path:
@@ -205,7 +204,7 @@ def load_int8(folder, config: dict | None = None, device='cpu') -> tuple[Int8Eff
                       f"re-export with --weight-bits {SAFE_WEIGHT_BITS} for exact results here")
     try: tensors = load_file(folder/'model.safetensors')
     except Exception as e: raise CheckpointError(f"{folder/'model.safetensors'}: not a readable safetensors file ({e})") from None
-    try: model = Int8EfficientAD(spec, tensors, cfg.get('model_size', 'small'), cfg.get('out_channels', 384))
+    try: model = Int8EfficientAD(spec, tensors, cfg.get('model_size', 'small'), cfg.get('out_channels', 384), cfg.get('global_border', 0))
     except (KeyError, TypeError, RuntimeError) as e: raise CheckpointError(f"{folder}: int8 tensors or steps do not match ({e!r})") from None
     return model.to(device).eval(), cfg
 

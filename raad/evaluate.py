@@ -20,9 +20,9 @@ __all__ = ['predict', 'evaluate', 'pick_examples', 'save_grid']
 
 # %% ../nbs/06_evaluate.ipynb #c005
 @torch.no_grad()
-def predict(model, samples, eval_size: int | None = 256, image_size: int = 256, batch_size: int = 8, device=None,
+def predict(model, samples, eval_size: int | None = None, image_size: int = 256, batch_size: int = 8, device=None,
             bf16: bool | None = None, progress: bool = True) -> dict:
-    "Scores (N,), labels (N,), maps and masks ((N, S, S) arrays, or lists when `eval_size` is None) of `samples`."
+    "Scores (N,), labels (N,), maps and masks of `samples`: (N, S, S) at `eval_size` S, else at each image's native size ((N, H, W), or lists where sizes differ)."
     device = torch.device(device) if device else default_device()
     bf16 = (device.type == 'cpu' and cpu_has_bf16()) if bf16 is None else bf16
     model = model.to(device).eval(); tfm = ImageTransform(image_size)
@@ -43,13 +43,14 @@ def predict(model, samples, eval_size: int | None = 256, image_size: int = 256, 
                 maps.append(m); masks.append(mk.astype(np.uint8)); scores.append(float(m.max()))
     res = {'scores': np.array(scores, np.float32), 'labels': np.array([s.label for s in samples], np.int64),
            'paths': [str(s.path) for s in samples], 'defect_types': [s.defect_type for s in samples]}
-    res['maps'], res['masks'] = (np.stack(maps), np.stack(masks)) if eval_size else (maps, masks)
+    same = len({m.shape for m in maps}) == 1
+    res['maps'], res['masks'] = (np.stack(maps), np.stack(masks)) if same else (maps, masks)
     return res
 
 # %% ../nbs/06_evaluate.ipynb #c007
-def evaluate(model, data, category: str, out=None, eval_size: int = 256, save_maps: bool = False, grid: bool = True,
+def evaluate(model, data, category: str, out=None, eval_size: int | None = None, save_maps: bool = False, grid: bool = True,
              device=None, bf16=None, progress: bool = True, model_config: dict | None = None) -> dict:
-    "Evaluate `model` on the test split of `category` under `data`; write results to `out` if given."
+    "Evaluate `model` on the test split of `category` under `data` at each image's native resolution (or on an `eval_size`² grid); write results to `out` if given."
     test = dataset_samples(data, category, 'test')
     t0 = time.time()
     r = predict(model, test, eval_size=eval_size, image_size=(model_config or {}).get('image_size', 256), device=device, bf16=bf16, progress=progress)
@@ -65,8 +66,9 @@ def evaluate(model, data, category: str, out=None, eval_size: int = 256, save_ma
         out = Path(out); out.mkdir(parents=True, exist_ok=True)
         save_json(out/'metrics.json', result)
         if save_maps:
-            np.savez_compressed(out/'maps.npz', image_scores=r['scores'], image_labels=r['labels'].astype(np.uint8),
-                                anomaly_maps=r['maps'], masks=r['masks'].astype(np.uint8))
+            maps = ({'anomaly_maps': r['maps'], 'masks': r['masks'].astype(np.uint8)} if isinstance(r['maps'], np.ndarray) else  # images of different sizes: one array each
+                    {**{f'anomaly_map_{i:04d}': m for i, m in enumerate(r['maps'])}, **{f'mask_{i:04d}': k.astype(np.uint8) for i, k in enumerate(r['masks'])}})
+            np.savez_compressed(out/'maps.npz', image_scores=r['scores'], image_labels=r['labels'].astype(np.uint8), **maps)
         if grid: save_grid(out/'grid.png', r, test)
     return result
 

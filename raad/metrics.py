@@ -48,6 +48,20 @@ def _check_maps(maps, masks) -> tuple[np.ndarray, np.ndarray]:
     if np.issubdtype(maps.dtype, np.floating) and np.isnan(maps).any(): raise ValueError("maps contain NaN")
     return maps, _binary(masks, 'masks')
 
+def _map_pixels(maps, masks, regions: bool = False) -> tuple:
+    "Scores (P,) and bool masks (P,) of every pixel of `maps`/`masks` ((N, H, W) arrays, or lists of (H_i, W_i) maps of different sizes, e.g. at each image's native resolution); with `regions`, also each pixel's defect-region id (P,) (0 = normal, 8-connected within one image) and their number."
+    if isinstance(maps, (list, tuple)) and len({tuple(np.shape(m)) for m in maps}) > 1:
+        if not isinstance(masks, (list, tuple)) or len(masks) != len(maps): raise ValueError(f"{len(maps)} maps of different sizes need a list of as many masks")
+        pairs = [_check_maps(m, k) for m, k in zip(maps, masks)]  # each (1, H_i, W_i)
+    else: pairs = [_check_maps(maps, masks)]
+    values, flags = np.concatenate([m.ravel() for m, _ in pairs]), np.concatenate([k.ravel() for _, k in pairs])
+    if not regions: return values, flags
+    ids, n = [], 0
+    for _, k in pairs:
+        r, n_k = ndimage.label(k, structure=_EIGHT)  # (N, H, W), 8-connectivity within each image, none across images
+        ids.append(np.where(r > 0, r + n, 0).ravel()); n += n_k
+    return values, flags, np.concatenate(ids), n
+
 # %% ../nbs/02_metrics.ipynb #c008
 def image_auroc(scores, labels) -> float:
     "Area under the ROC curve of image `scores` (N,) against 0/1 `labels` (N,)."
@@ -61,9 +75,9 @@ def image_ap(scores, labels) -> float:
 
 # %% ../nbs/02_metrics.ipynb #c011
 def pixel_auroc(maps, masks) -> float:
-    "Area under the ROC curve over all pixels of anomaly `maps` (N, H, W) against binary `masks` (N, H, W)."
-    maps, masks = _check_maps(maps, masks)
-    pos, neg = np.sort(maps[masks]), np.sort(maps[~masks])  # (P,), (Nn,) in the maps' dtype
+    "Area under the ROC curve over all pixels of anomaly `maps` (N, H, W) against binary `masks` (N, H, W) (or lists of maps of different sizes)."
+    values, flags = _map_pixels(maps, masks)  # (P,), (P,)
+    pos, neg = np.sort(values[flags]), np.sort(values[~flags])  # (P,), (Nn,) in the maps' dtype
     if not pos.size or not neg.size: raise ValueError("pixel AUROC needs both normal and defect pixels in `masks`")
     # 2 * #(pos > neg) + #(pos == neg), summed over anomalous pixels
     twice = int(np.searchsorted(neg, pos, 'left').sum()) + int(np.searchsorted(neg, pos, 'right').sum())
@@ -73,13 +87,12 @@ def pixel_auroc(maps, masks) -> float:
 _EIGHT = np.zeros((3, 3, 3), dtype=int); _EIGHT[1] = 1  # 8-connectivity within each image, none across images
 
 def pro_curve(maps, masks) -> tuple[np.ndarray, np.ndarray]:
-    "Exact PRO curve of anomaly `maps` (N, H, W) and binary `masks` (N, H, W): FPR (K,) and PRO (K,), from (0, 0) to (1, 1)."
-    maps, masks = _check_maps(maps, masks)
-    regions, n_regions = ndimage.label(masks, structure=_EIGHT)  # (N, H, W) int32, 0 = normal
+    "Exact PRO curve of anomaly `maps` (N, H, W) and binary `masks` (N, H, W) (or lists of maps of different sizes): FPR (K,) and PRO (K,), from (0, 0) to (1, 1)."
+    values, flags, regions, n_regions = _map_pixels(maps, masks, regions=True)  # (P,) each; region ids 0 = normal
     if n_regions == 0: raise ValueError("AU-PRO needs at least one defect region, but `masks` are all 0")
-    neg = np.sort(maps[~masks])  # (Nn,) normal scores, ascending, in the maps' dtype
+    neg = np.sort(values[~flags])  # (Nn,) normal scores, ascending, in the maps' dtype
     if not neg.size: raise ValueError("AU-PRO needs normal pixels, but `masks` are all 1")
-    pos, ids = maps[masks], regions[masks]  # (D,) defect scores and their region ids
+    pos, ids = values[flags], regions[flags]  # (D,) defect scores and their region ids
     w = 1.0 / (n_regions * np.bincount(ids)[ids])  # (D,) each defect pixel's share of the PRO
     order = np.argsort(pos)[::-1]  # descending scores
     pos, w = pos[order], w[order]

@@ -9,7 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['pdn_small', 'pdn_medium', 'n_params', 'autoencoder', 'EfficientAD', 'combine_maps']
+__all__ = ['pdn_small', 'pdn_medium', 'n_params', 'autoencoder', 'fill_border', 'EfficientAD', 'combine_maps']
 
 # %% ../nbs/01_pdn.ipynb #c005
 def pdn_small(out_channels: int = 384, padding: bool = False) -> nn.Sequential:
@@ -63,13 +63,19 @@ def _layer_outputs(net: nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
         if isinstance(m, nn.ReLU) or (isinstance(m, nn.Conv2d) and not isinstance(nxt, nn.ReLU)): outs.append(x)
     return outs
 
+def fill_border(m: torch.Tensor, width: int) -> torch.Tensor:
+    "Maps `m` (B, h, w) with their outer `width` pixels replaced by the nearest pixels inside (edge replication); `width` 0: unchanged."
+    if width <= 0: return m
+    return F.pad(m[:, None, width:-width, width:-width], (width,) * 4, mode='replicate')[:, 0]
+
 class EfficientAD(nn.Module):
     "Teacher, student and autoencoder of EfficientAD with the statistics that normalise their maps."
-    def __init__(self, model_size: str = 'small', out_channels: int = 384):
+    def __init__(self, model_size: str = 'small', out_channels: int = 384,
+                 global_border: int = 1):  # outer pixels of the global map filled from inside (the decoder's zero padding); 0: raw map
         super().__init__()
         if model_size not in ('small', 'medium'): raise ValueError(f"model_size must be 'small' or 'medium', not {model_size!r}")
         pdn = pdn_small if model_size == 'small' else pdn_medium
-        self.model_size, self.out_channels = model_size, out_channels
+        self.model_size, self.out_channels, self.global_border = model_size, out_channels, int(global_border)
         self.teacher, self.student, self.autoencoder = pdn(out_channels), pdn(2 * out_channels), autoencoder(out_channels)
         self.register_buffer('teacher_mean', torch.zeros(1, out_channels, 1, 1))
         self.register_buffer('teacher_std', torch.ones(1, out_channels, 1, 1))
@@ -88,10 +94,16 @@ class EfficientAD(nn.Module):
         else:
             t, s = self.teacher_features(x), self.student(x)
         a = self.autoencoder(x)
-        out = {'local': ((t.float() - s[:, :C].float()) ** 2).mean(1), 'global': ((a.float() - s[:, C:].float()) ** 2).mean(1),
-               'teacher': t, 'student': s, 'autoencoder': a}
+        out = {**self.raw_maps(t, s, a), 'teacher': t, 'student': s, 'autoencoder': a}
         if layers: out.update(teacher_layers=t_layers, student_layers=s_layers)
         return out
+
+    def raw_maps(self, t, s, a) -> dict:
+        "Local map mean_c (T - S[:C])² and global map mean_c (A - S[C:])², each (B, h, w) fp32, the global map's border filled."
+        C = self.out_channels
+        local = ((t.float() - s[:, :C].float()) ** 2).mean(1)
+        global_ = fill_border(((a.float() - s[:, C:].float()) ** 2).mean(1), self.global_border)
+        return {'local': local, 'global': global_}
 
     def normalize_maps(self, local, global_):
         "Quantile-normalise raw maps: 0.1 (m - q_a) / (q_b - q_a) each."

@@ -24,7 +24,7 @@ from .teacher import load_teacher_weights
 __all__ = ['PRESETS', 'IMNET_MEAN', 'IMNET_STD', 'CHECKPOINT_FORMAT', 'CHECKPOINTS', 'Preset', 'get_preset', 'hard_loss',
            'efficientad_losses', 'augment_for_autoencoder', 'load_tensors', 'fit_teacher_normalization', 'raw_maps',
            'fit_map_quantiles', 'fit_threshold', 'CheckpointError', 'save_model', 'load_model', 'default_teacher',
-           'TrainingInterrupted', 'stop_requests', 'train_efficientad']
+           'TrainingInterrupted', 'stop_requests', 'decay_schedule', 'steps_for_decay', 'train_efficientad']
 
 # %% ../nbs/05_train.ipynb #c005
 @dataclass
@@ -39,7 +39,7 @@ class Preset:
     save_every: int = 500           # resumable state every N steps
 
 PRESETS = {'tiny': Preset('tiny', steps=4, save_every=2),
-           'cpu': Preset('cpu', steps=700, save_every=100),
+           'cpu': Preset('cpu', steps=10_000, save_every=500),
            'paper': Preset('paper', steps=70_000, save_every=2000)}
 
 def get_preset(name: str, **overrides) -> Preset:
@@ -50,13 +50,11 @@ def get_preset(name: str, **overrides) -> Preset:
 # %% ../nbs/05_train.ipynb #c008
 def hard_loss(distance: torch.Tensor, q: float = 0.999) -> torch.Tensor:
     "Mean of the elements of `distance` at or above its `q` quantile (Eq. 5)."
-    flat = distance.flatten().float()
-    if flat.numel() <= 16_000_000: d_hard = torch.quantile(flat, q)
-    else:  # linear-interpolated quantile from the two order statistics around position q (n - 1)
-        pos = q * (flat.numel() - 1); lo = math.floor(pos)
-        a, b = torch.kthvalue(flat, lo + 1).values, torch.kthvalue(flat, min(lo + 2, flat.numel())).values
-        d_hard = a + (b - a) * (pos - lo)
-    return flat[flat >= d_hard].mean()
+    flat = distance.flatten().float()  # (n,)
+    # torch.quantile interpolates between the order statistics at floor and ceil of q (n - 1); the elements at or above it
+    # are the n - ceil(q (n - 1)) largest (ties aside), which topk finds without sorting all n
+    k = flat.numel() - math.ceil(q * (flat.numel() - 1))
+    return flat.topk(max(k, 1), sorted=False).values.mean()
 
 def efficientad_losses(t, s, a, t_ae, s_ae, s_penalty=None, q: float = 0.999) -> dict:
     "Eq. 5–6 from the normalised teacher `t`, student `s` (B,2C,h,w) and autoencoder `a` outputs (`t_ae`, `s_ae`: on the AE's augmented input)."
@@ -133,7 +131,7 @@ def save_model(folder, model: EfficientAD, config: dict, half: bool = False) -> 
           for k, v in model.state_dict().items()}
     save_tensors(folder/'model.safetensors', sd, {'format': 'pt'})
     cfg = {**config, 'format': CHECKPOINT_FORMAT, 'raad_version': __version__, 'model_size': model.model_size,
-           'out_channels': model.out_channels, 'teacher_mean': model.teacher_mean.flatten().tolist(),
+           'out_channels': model.out_channels, 'global_border': model.global_border, 'teacher_mean': model.teacher_mean.flatten().tolist(),
            'teacher_std': model.teacher_std.flatten().tolist(), 'quantiles': model.quantiles.tolist()}
     save_json(folder/'config.json', cfg)
     return folder
@@ -151,8 +149,8 @@ def load_model(folder, device='cpu') -> tuple[EfficientAD, dict]:
     if cfg.get('deploy') == 'int8':  # an integer model written by `raad export --format int8` (the deployment chapter)
         from raad.deploy import load_int8
         return load_int8(folder, cfg, device)
-    try:
-        model = EfficientAD(cfg.get('model_size', 'small'), cfg.get('out_channels', 384))
+    try:  # checkpoints written before `global_border` existed used the raw global map
+        model = EfficientAD(cfg.get('model_size', 'small'), cfg.get('out_channels', 384), global_border=cfg.get('global_border', 0))
         if cfg.get('bits'):  # a RAAD checkpoint: rebuild the quantized layers first (see the recalibration chapter)
             from raad.quant import quantize_model
             quantize_model(model, {k: tuple(v) for k, v in cfg['bits'].items()}, weight_init='minmax')
@@ -205,10 +203,34 @@ def _pick_device(device, bf16):
     device = torch.device(device) if device else default_device()
     return device, ((device.type == 'cpu' and cpu_has_bf16()) if bf16 is None else bf16)
 
+def decay_schedule(steps: int, decay_at: float = 0.95) -> int:
+    "The step from which the learning rate is ×0.1 in a run of `steps` steps (EfficientAD: 95 %)."
+    return max(1, int(decay_at * steps))
+
+def steps_for_decay(decay_step: int, decay_at: float = 0.95) -> int:
+    "The smallest number of steps whose `decay_schedule` is `decay_step`: a time-budgeted run's total, so `steps` reproduces it."
+    n = max(1, math.ceil(decay_step / decay_at))
+    while decay_schedule(n, decay_at) < decay_step: n += 1
+    while n > 1 and decay_schedule(n - 1, decay_at) >= decay_step: n -= 1
+    return n
+
+def _finish_model(model, val_x, device, bf16, config: dict) -> dict:
+    "Fit the map quantiles and the threshold on the validation images; return `config` with the threshold."
+    val_maps = raw_maps(model, val_x, device, bf16)  # one pass over the validation images for both
+    fit_map_quantiles(model, val_x, maps=val_maps)
+    return {**config, 'threshold': fit_threshold(model, val_x, maps=val_maps)}
+
 def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed: int = 0, resume: bool = False,
-                      penalty_images=None, device=None, bf16=None, steps=None, progress: bool = True, log=print, until=None) -> Path | None:
+                      penalty_images=None, device=None, bf16=None, steps=None, progress: bool = True, log=print, until=None,
+                      minutes: float | None = None,  # wall-clock budget: train until it is spent (the LR decays at 95 % of it)
+                      snapshots=()) -> Path | None:   # steps at which a full model is also written to out/snapshots/step_NNNNNN
     "Train EfficientAD-S on the normal training images of `category` under `data`; write a checkpoint folder `out` (`until`: stop after that step, state saved)."
+    t_start = time.time()
     p = preset if isinstance(preset, Preset) else get_preset(preset, steps=steps)
+    if minutes is not None:
+        if minutes <= 0: raise ValueError(f"minutes must be positive, not {minutes}")
+        if steps is not None: raise ValueError("give either steps or minutes, not both")
+        p = Preset(**{**asdict(p), 'steps': 10 ** 9})  # open-ended until the budget decides the total
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     device, bf16 = _pick_device(device, bf16)
     seed_everything(seed)
@@ -228,22 +250,29 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
 
     params = list(model.student.parameters()) + list(model.autoencoder.parameters())
     opt = torch.optim.Adam(params, lr=p.lr, weight_decay=p.weight_decay)
-    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, int(0.95 * p.steps)), gamma=0.1)
-    start = 0
+    total, decay_step = p.steps, decay_schedule(p.steps)
+    start, spent = 0, 0.0  # spent: seconds of earlier sessions of a resumed run
     if resume and has_training_state(out):
         meta = load_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt)
-        start = meta['step']; sched.last_epoch = start
-        for g in opt.param_groups: g['lr'] = p.lr * (0.1 if start >= sched.step_size else 1.0)
+        start, spent = meta['step'], meta['extra'].get('seconds', 0.0)
+        if minutes is not None and meta['extra'].get('total'): total = meta['extra']['total']; decay_step = decay_schedule(total)
+        for g in opt.param_groups: g['lr'] = p.lr * (0.1 if start >= decay_step else 1.0)
         log(f"resumed from step {start}")
     config = dict(kind='efficientad', method='baseline', preset=p.name, preset_config=asdict(p), steps=p.steps, seed=seed,
                   data=str(data), category=category, image_size=p.image_size, teacher=str(teacher), bf16=bool(bf16),
                   device=device.type, n_train=len(train_s), n_validation=len(val_s), penalty=bool(penalty_images))
+    if minutes is not None: config['minutes'] = minutes
     model.student.train(); model.autoencoder.train()
-    t0 = time.time(); logf = open(out/'log.jsonl', 'a')
-    steps_iter = range(start, p.steps)
-    bar = progress_bar(steps_iter) if progress else steps_iter
+    t0 = time.time() - spent; paused = 0.0  # paused: seconds spent writing snapshots, not training
+    logf = open(out/'log.jsonl', 'a')
+    steps_iter = range(start, total) if minutes is None else _count_from(start)
+    bar = progress_bar(steps_iter, total=None if minutes is None else int(1e9)) if progress and minutes is None else steps_iter
+    seconds = lambda: time.time() - t0 - paused
+    step = start - 1
     with stop_requests() as stop:  # SIGTERM / Ctrl-C: finish the step, save the state, stop (a second one: at once)
         for step in bar:
+            if step >= total: break
+            for g in opt.param_groups: g['lr'] = p.lr * (0.1 if step >= decay_step else 1.0)
             i = int(np.random.randint(len(train_x)))
             x = train_x[i:i + 1].to(device); x_ae = augment_for_autoencoder(x)
             if channels_last: x, x_ae = (v.contiguous(memory_format=torch.channels_last) for v in (x, x_ae))
@@ -252,25 +281,40 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
                 s, s_ae, a = model.student(x), model.student(x_ae), model.autoencoder(x_ae)
                 s_pen = model.student(pen_x[np.random.randint(len(pen_x))][None].to(device)) if pen_x is not None else None
             losses = efficientad_losses(t_cache[i:i + 1].to(device), s, a, t_ae, s_ae, s_pen)
-            opt.zero_grad(set_to_none=True); losses['loss'].backward(); opt.step(); sched.step()
+            opt.zero_grad(set_to_none=True); losses['loss'].backward(); opt.step()
+            if minutes is not None and total == p.steps and time.time() - t_start + (spent if resume else 0) >= 0.95 * 60 * minutes:
+                decay_step = step + 1; total = steps_for_decay(decay_step)  # the budget's last 5 %: LR ×0.1 up to `total`
+                log(f"time budget: {step + 1} steps at lr {p.lr}, {total - step - 1} more at {p.lr * 0.1}")
             if (step + 1) % 10 == 0:
-                logf.write(json.dumps({'step': step + 1, **{k: round(v.item(), 5) for k, v in losses.items()}, 'time': round(time.time() - t0, 1)}) + '\n'); logf.flush()
-            if progress: bar.comment = f"loss {losses['loss'].item():.4f}"
-            if step + 1 == p.steps: break  # the last step: the final model and state are written below
+                logf.write(json.dumps({'step': step + 1, **{k: round(v.item(), 5) for k, v in losses.items()}, 'time': round(seconds(), 1)}) + '\n'); logf.flush()
+            if progress and hasattr(bar, 'comment'): bar.comment = f"loss {losses['loss'].item():.4f}"
+            if step + 1 in snapshots and step + 1 < total:
+                t_snap = time.time()
+                snap = _finish_model(model, val_x, device, bf16, {**config, 'steps': step + 1, 'train_seconds': round(seconds(), 1),
+                                                                   'snapshot_of': str(out)})
+                save_model(out/'snapshots'/f'step_{step + 1:06d}', _float_copy(model), snap)
+                model.student.train(); model.autoencoder.train(); paused += time.time() - t_snap
+            if step + 1 == total: break  # the last step: the final model and state are written below
             if (step + 1) % p.save_every == 0 or step + 1 == until or stop.signal:
-                save_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt, step + 1)
+                save_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt, step + 1,
+                                    {'seconds': seconds(), 'total': total if total != p.steps or minutes is None else None})
             if stop.signal:
                 logf.close()
-                raise TrainingInterrupted(f"{out}: stopped by {stop.signal} after step {step + 1} of {p.steps}; state saved, continue with --resume", stop.signal)
+                raise TrainingInterrupted(f"{out}: stopped by {stop.signal} after step {step + 1} of {total if total < 10 ** 9 else 'the time budget'}; state saved, continue with --resume", stop.signal)
             if until is not None and step + 1 == until: logf.close(); return None
     logf.close()
-    val_maps = raw_maps(model, val_x, device, bf16)  # one pass over the validation images for both
-    fit_map_quantiles(model, val_x, maps=val_maps)
-    config['threshold'] = fit_threshold(model, val_x, maps=val_maps)
-    config['train_seconds'] = round(time.time() - t0, 1)
-    save_model(out, model.float().to(memory_format=torch.contiguous_format).cpu(), config)
-    save_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt, p.steps)
+    config.update(steps=total, preset_config={**asdict(p), 'steps': total}, train_seconds=round(seconds(), 1))
+    config = _finish_model(model, val_x, device, bf16, config)
+    save_model(out, _float_copy(model), config)
+    save_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt, total, {'seconds': seconds(), 'total': total})
     return out
+
+def _count_from(start):
+    while True: yield start; start += 1
+
+def _float_copy(model):
+    import copy
+    return copy.deepcopy(model).float().to(memory_format=torch.contiguous_format).cpu()
 
 def _image_files(folders):
     from raad.teacher import corpus_paths
