@@ -15,7 +15,7 @@ from .runtime import save_json
 from .train import train_efficientad, load_model, load_tensors, fit_map_quantiles, fit_threshold, raw_maps, get_preset
 
 # %% auto #0
-__all__ = ['evaluate_without_border', 'learning_curve', 'curve_table', 'plot_curves']
+__all__ = ['evaluate_without_border', 'curve_point', 'learning_curve', 'curve_table', 'plot_curves']
 
 # %% ../nbs/18_curves.ipynb #c005
 def evaluate_without_border(model, cfg: dict, data, category: str, out=None, progress: bool = False) -> dict:
@@ -31,6 +31,18 @@ def evaluate_without_border(model, cfg: dict, data, category: str, out=None, pro
 
 def _metrics(r: dict) -> dict: return {k: r[k] for k in METRICS}
 
+def curve_point(folder, data, category: str, grid: bool = False, progress: bool = False) -> dict:
+    "Steps, training seconds and metrics (with and without the border treatment) of the model in `folder`; cached in `folder/curve_point.json`."
+    cached = Path(folder)/'curve_point.json'
+    if cached.is_file(): return json.loads(cached.read_text())
+    model, cfg = load_model(folder)
+    with_border = evaluate(model, data, category, Path(folder)/'eval', progress=progress, model_config=cfg, grid=grid)
+    raw = evaluate_without_border(model, cfg, data, category)
+    point = {'steps': cfg['steps'], 'train_seconds': cfg.get('train_seconds'), **_metrics(with_border),
+             'no_border': _metrics(raw), 'threshold': cfg.get('threshold')}
+    save_json(cached, point)
+    return point
+
 def learning_curve(data_root, dataset: str, category: str, out, steps: int | None = None, preset: str = 'cpu', seed: int = 0,
                    snapshots=(500, 1000, 2000, 4000, 8000), teacher=None, progress: bool = True) -> dict:
     "Train `category` of `dataset` under `data_root` (resumably) with `snapshots`; evaluate every snapshot and the final model with and without the border treatment; write `out/curve.json`."
@@ -41,16 +53,7 @@ def learning_curve(data_root, dataset: str, category: str, out, steps: int | Non
         train_efficientad(data, category, out, preset=preset, steps=total, seed=seed, resume=True, teacher=teacher,
                           snapshots=snapshots, progress=progress)
     folders = [out/'snapshots'/f'step_{s:06d}' for s in snapshots] + [out]
-    points = []
-    for f in folders:
-        cached = f/'curve_point.json'
-        if cached.is_file(): points.append(json.loads(cached.read_text())); continue
-        model, cfg = load_model(f)
-        with_border = evaluate(model, data, category, f/'eval', progress=progress, model_config=cfg, grid=f == out)
-        raw = evaluate_without_border(model, cfg, data, category)
-        point = {'steps': cfg['steps'], 'train_seconds': cfg.get('train_seconds'), **_metrics(with_border),
-                 'no_border': _metrics(raw), 'threshold': cfg.get('threshold')}
-        save_json(cached, point); points.append(point)
+    points = [curve_point(f, data, category, grid=f == out, progress=progress) for f in folders]
     curve = {'dataset': dataset, 'category': category, 'preset': preset, 'seed': seed, 'steps': total,
              'eval': 'native resolution', 'points': points}
     save_json(out/'curve.json', curve)

@@ -114,3 +114,19 @@ def test_gradio_client_end_to_end(checkpoints, tmp_path):
         with pytest.raises(Exception, match='not a readable image'):
             client.predict(client_mod.handle_file(str(tmp_path/'bad.png')), BASELINE, '', '', api_name='/predict')
         assert client.predict(client_mod.handle_file(str(EXAMPLE)), RAAD, '', '', api_name='/predict')[2]  # still serving
+
+SHIPPED_DIR = ROOT/'checkpoints'
+
+@pytest.mark.parametrize('label', [BASELINE, RAAD])
+def test_shipped_models_judge_the_examples_right(label, monkeypatch):
+    "The shipped bottle models (not random weights): the good example is GOOD, the broken and contaminated ones DEFECTIVE, and so is the test image a new user tried first."
+    if not (SHIPPED_DIR/app.SHIPPED[label]/'config.json').is_file(): pytest.skip(f'{app.SHIPPED[label]} not shipped')
+    monkeypatch.setattr(app, 'CHECKPOINT_DIR', SHIPPED_DIR)
+    images = {ROOT/'examples'/'bottle_good.png': 'GOOD', ROOT/'examples'/'bottle_broken_large.png': 'DEFECTIVE',
+              ROOT/'examples'/'bottle_contamination.png': 'DEFECTIVE'}
+    from conftest import SHARED_DATA
+    first_try = SHARED_DATA/'mvtec_ad'/'bottle'/'test'/'contamination'/'003.png'
+    if first_try.is_file(): images[first_try] = 'DEFECTIVE'
+    for path, expected in images.items():
+        verdict = app.predict(str(path), label)[2]
+        assert verdict.startswith(expected), (path.name, verdict)

@@ -1,8 +1,43 @@
-"""Write README.md from nbs/index.ipynb (markdown cells verbatim, code cells as python blocks); `--check` fails if it is stale."""
-import json, sys
+"""Write README.md from nbs/index.ipynb (markdown cells verbatim, code cells as python blocks); `--check` fails if it is stale.
+
+Result tables are not typed into the notebook: a line `{{table:NAME}}` is replaced by the table that raad's own table
+functions make of the benchmark file behind NAME (see TABLES), so README numbers are always what those files hold.
+"""
+import json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT/'benchmarks'
+
+def _json(name): return json.loads((BENCH/name).read_text())
+
+def _baseline():
+    from raad.bench import results_table
+    return results_table(_json('baseline_cpu.json'))
+
+def _curves():
+    from raad.curves import curve_table
+    return curve_table(_json('curves_cpu.json'), _json('step_profile_cpu.json')['seconds_per_step'])
+
+def _raad():
+    from raad.pipeline import experiment_tables
+    return experiment_tables(_json('raad_cpu.json'))
+
+def _step_profile():
+    p = _json('step_profile_cpu.json'); names = list(p['ms'])
+    parts = [k for k in p['ms'][names[0]] if isinstance(p['ms'][names[0]], dict)]
+    head = '| part of a training step (ms) | ' + ' | '.join(names) + ' |\n|---|' + '---|' * len(names) + '\n'
+    rows = [f'| {k} | ' + ' | '.join(str(p['ms'][n][k]) if isinstance(p['ms'][n], dict) else '–' for n in names) + ' |' for k in parts]
+    return head + '\n'.join(rows) + f"\n\n{p['cpu']}; torch {p['torch']}; median of {p['n']} steps after 2 warm-up.\n"
+
+TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile': _step_profile}
+
+def fill(text: str) -> str:
+    "Replace each `{{table:NAME}}` line of `text` by its generated table."
+    def table(m):
+        if m.group(1) not in TABLES: raise KeyError(f"unknown README table {m.group(1)!r}; known: {', '.join(TABLES)}")
+        return TABLES[m.group(1)]().strip()
+    return re.sub(r'^\{\{table:(\w+)\}\}$', table, text, flags=re.M)
 
 def render() -> str:
     nb = json.loads((ROOT/'nbs/index.ipynb').read_text())
@@ -10,7 +45,7 @@ def render() -> str:
     for c in nb['cells']:
         src = ''.join(c['source']).strip()
         if not src or src.startswith('#| hide'): continue
-        parts.append(src if c['cell_type'] == 'markdown' else f'```python\n{src}\n```')
+        parts.append(fill(src) if c['cell_type'] == 'markdown' else f'```python\n{src}\n```')
     head = '<!-- generated from nbs/index.ipynb by tools/make_readme.py: edit the notebook, not this file -->\n\n'
     return head + '\n\n'.join(parts) + '\n'
 
@@ -18,5 +53,5 @@ if __name__ == '__main__':
     text, readme = render(), ROOT/'README.md'
     if '--check' in sys.argv:
         if not readme.exists() or readme.read_text() != text:
-            sys.exit('README.md is out of date with nbs/index.ipynb: run `python tools/make_readme.py`')
+            sys.exit('README.md is out of date with nbs/index.ipynb or benchmarks/: run `python tools/make_readme.py`')
     else: readme.write_text(text)

@@ -51,6 +51,8 @@ def main():
     for f in (quantile_hard_loss, __import__('raad.train', fromlist=['hard_loss']).hard_loss):
         f(d); t0 = time.perf_counter(); [f(d) for _ in range(20)]; res.setdefault('hard_loss_ms', {})[f.__name__] = round(50 * (time.perf_counter() - t0), 2)
     print(res['hard_loss_ms'])
+    timed = [v['step'] for k, v in res['ms'].items() if isinstance(v, dict) and (k.startswith('bf16') or not cpu_has_bf16())]
+    res['seconds_per_step'] = round(min(timed) / 1000, 4)  # what train_efficientad runs here (bf16 + channels-last where native)
     if a.out: save_json(a.out, res)
 
 if __name__ == '__main__': main()
