@@ -50,7 +50,7 @@ def cmd_experiment(a):
     print((Path(a.out)/'tables.md').read_text())
 
 def cmd_curve(a):
-    from raad.curves import learning_curve, curve_table, plot_curves
+    from raad.curves import learning_curve, curve_table, plot_curves, benchmark_rows
     from raad.bench import BENCHMARK_SETS
     from raad.runtime import save_json
     sets = [s for s in BENCHMARK_SETS if not a.sets or s[1] in a.sets or s[0] in a.sets]
@@ -58,6 +58,7 @@ def cmd_curve(a):
     curves = [learning_curve(a.data_root, d, c, Path(a.out)/f'{d}_{c}_seed{seed}', steps=a.steps, preset=a.preset, seed=seed,
                              snapshots=a.snapshots, teacher=a.teacher, progress=not a.quiet) for d, c in sets for seed in a.seeds]
     if a.json: save_json(a.json, curves)
+    if a.results: save_json(a.results, benchmark_rows(curves))
     if a.figure: plot_curves(curves, a.figure, a.seconds_per_step, a.cpu)
     print(curve_table(curves, a.seconds_per_step))
 
@@ -180,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--snapshots', type=int, nargs='+', default=[500, 1000, 2000, 4000, 8000], help='steps at which a snapshot is evaluated')
     c.add_argument('--seconds-per-step', type=float, default=None, help='idle step time (from raad step-time) to convert steps to minutes')
     c.add_argument('--cpu', default='', help='the CPU the step time was measured on, for the figure')
-    c.add_argument('--json', default=None, help='write all curves to this JSON file'); c.add_argument('--figure', default=None, help='PNG of the curves')
+    c.add_argument('--json', default=None, help='write all curves to this JSON file')
+    c.add_argument('--results', default=None, help="write each run's final metrics as benchmark rows (raad bench's format) to this JSON file"); c.add_argument('--figure', default=None, help='PNG of the curves')
     c.add_argument('--teacher', default=None); common(c); c.set_defaults(func=cmd_curve)
     b = sub.add_parser('bench', help='train and evaluate the baseline on the shared benchmark sets')
     b.add_argument('--data-root', default='../shared/data'); b.add_argument('--out', default='runs/bench')

@@ -15,7 +15,7 @@ from .runtime import save_json
 from .train import train_efficientad, load_model, load_tensors, fit_map_quantiles, fit_threshold, raw_maps, get_preset
 
 # %% auto #0
-__all__ = ['evaluate_without_border', 'curve_point', 'learning_curve', 'curve_table', 'plot_curves']
+__all__ = ['evaluate_without_border', 'curve_point', 'learning_curve', 'curve_table', 'plot_curves', 'benchmark_rows']
 
 # %% ../nbs/18_curves.ipynb #c005
 def evaluate_without_border(model, cfg: dict, data, category: str, out=None, progress: bool = False) -> dict:
@@ -91,3 +91,9 @@ def plot_curves(curves: list[dict], path, seconds_per_step: float | None = None,
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout(); fig.savefig(path, dpi=90); plt.close(fig)
     return Path(path)
+
+# %% ../nbs/18_curves.ipynb #c012
+def benchmark_rows(curves: list[dict]) -> list[dict]:
+    "The final point of each curve as a row of `raad.bench.results_table`."
+    return [{'dataset': c['dataset'], 'category': c['category'], 'preset': c['preset'], 'seed': c['seed'], 'steps': p['steps'],
+             'train_seconds': p['train_seconds'], **{k: p[k] for k in METRICS}} for c in curves for p in c['points'][-1:]]
