@@ -55,7 +55,7 @@ def cmd_curve(a):
     from raad.runtime import save_json
     sets = [s for s in BENCHMARK_SETS if not a.sets or s[1] in a.sets or s[0] in a.sets]
     if not sets: raise ValueError(f"no benchmark set matches {a.sets}; choose from {', '.join(c for _, c in BENCHMARK_SETS)}")
-    curves = [learning_curve(a.data_root, d, c, Path(a.out)/f'{d}_{c}_seed{seed}', steps=a.steps, preset=a.preset, seed=seed,
+    curves = [learning_curve(a.data_root, d, c, Path(a.out)/f'{d}_{c}_seed{seed}', steps=a.steps, minutes=a.minutes, preset=a.preset, seed=seed,
                              snapshots=a.snapshots, teacher=a.teacher, progress=not a.quiet) for d, c in sets for seed in a.seeds]
     if a.json: save_json(a.json, curves)
     if a.results: save_json(a.results, benchmark_rows(curves))
@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--sets', nargs='+', default=None, help='category or data-set names (default: all three)')
     c.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); c.add_argument('--seeds', type=int, nargs='+', default=[0])
     c.add_argument('--steps', type=int, default=None, help="the run's steps (default: the preset's)")
+    c.add_argument('--minutes', type=float, default=None, help='a wall-clock training budget per run instead of --steps (default: none)')
     c.add_argument('--snapshots', type=int, nargs='+', default=[500, 1000, 2000, 4000, 8000], help='steps at which a snapshot is evaluated')
     c.add_argument('--seconds-per-step', type=float, default=None, help='idle step time (from raad step-time) to convert steps to minutes')
     c.add_argument('--cpu', default='', help='the CPU the step time was measured on, for the figure')

@@ -44,17 +44,20 @@ def curve_point(folder, data, category: str, grid: bool = False, progress: bool 
     return point
 
 def learning_curve(data_root, dataset: str, category: str, out, steps: int | None = None, preset: str = 'cpu', seed: int = 0,
-                   snapshots=(500, 1000, 2000, 4000, 8000), teacher=None, progress: bool = True) -> dict:
+                   snapshots=(500, 1000, 2000, 4000, 8000), teacher=None, progress: bool = True,
+                   minutes: float | None = None) -> dict:  # a wall-clock budget instead of `steps` (`train_efficientad(minutes=...)`)
     "Train `category` of `dataset` under `data_root` (resumably) with `snapshots`; evaluate every snapshot and the final model with and without the border treatment; write `out/curve.json`."
     out, data = Path(out), Path(data_root)/dataset
-    total = steps or get_preset(preset).steps
-    snapshots = sorted(s for s in snapshots if s < total)
+    if minutes is not None and steps is not None: raise ValueError("give either steps or minutes, not both")
     if not (out/'config.json').is_file():
-        train_efficientad(data, category, out, preset=preset, steps=total, seed=seed, resume=True, teacher=teacher,
-                          snapshots=snapshots, progress=progress)
+        budget = dict(minutes=minutes) if minutes is not None else dict(steps=steps or get_preset(preset).steps)
+        train_efficientad(data, category, out, preset=preset, seed=seed, resume=True, teacher=teacher,
+                          snapshots=snapshots, progress=progress, **budget)
+    total = json.loads((out/'config.json').read_text())['steps']  # the steps the run reached (a time budget decides them)
+    snapshots = sorted(s for s in snapshots if s < total and (out/'snapshots'/f'step_{s:06d}'/'config.json').is_file())
     folders = [out/'snapshots'/f'step_{s:06d}' for s in snapshots] + [out]
     points = [curve_point(f, data, category, grid=f == out, progress=progress) for f in folders]
-    curve = {'dataset': dataset, 'category': category, 'preset': preset, 'seed': seed, 'steps': total,
+    curve = {'dataset': dataset, 'category': category, 'preset': preset, 'seed': seed, 'steps': total, 'minutes': minutes,
              'eval': 'native resolution', 'points': points}
     save_json(out/'curve.json', curve)
     return curve
@@ -63,28 +66,29 @@ def learning_curve(data_root, dataset: str, category: str, out, steps: int | Non
 def _label(c: dict) -> str: return f"{c['dataset']}/{c['category']} (seed {c['seed']})"
 
 def curve_table(curves: list[dict], seconds_per_step: float | None = None) -> str:
-    "Markdown table of the points of `curves` (percent); minutes from `seconds_per_step` when given."
-    head = ('| data | seed | steps | ' + ('minutes | ' if seconds_per_step else '') +
+    "Markdown table of the points of `curves` (percent); minutes from `seconds_per_step` when given, else the training minutes each point recorded."
+    head = ('| data | seed | steps | ' + ('minutes | ' if seconds_per_step else 'training minutes | ') +
             'I-AUROC | I-AP | P-AUROC | AU-PRO | I-AUROC, raw border | AU-PRO, raw border |\n')
     head += '|' + '---|' * (head.count('|') - 1) + '\n'
     rows = []
     for c in curves:
         for p in c['points']:
-            mins = [f"{p['steps'] * seconds_per_step / 60:.0f}"] if seconds_per_step else []
+            mins = [f"{(p['steps'] * seconds_per_step if seconds_per_step else p['train_seconds'] or 0) / 60:.0f}"]
             vals = [f"{100 * p[k]:.1f}" for k in METRICS] + [f"{100 * p['no_border'][k]:.1f}" for k in ('image_auroc', 'au_pro')]
             rows.append('| ' + ' | '.join([f"{c['dataset']}/{c['category']}", str(c['seed']), str(p['steps']), *mins, *vals]) + ' |')
     return head + '\n'.join(rows) + '\n'
 
 def plot_curves(curves: list[dict], path, seconds_per_step: float | None = None, cpu: str = '') -> Path:
-    "Save a figure of I-AUROC and AU-PRO (percent) against steps and, with `seconds_per_step`, against minutes."
+    "Save a figure of I-AUROC and AU-PRO (percent) against steps and against minutes (at `seconds_per_step`, else as each point recorded)."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    xs = [('steps', 1.0)] + ([('minutes on ' + (cpu or 'the timed CPU'), seconds_per_step / 60)] if seconds_per_step else [])
+    minutes = (lambda p: p['steps'] * seconds_per_step / 60) if seconds_per_step else (lambda p: (p['train_seconds'] or 0) / 60)
+    xs = [('steps', lambda p: p['steps']), ('training minutes' + (' on ' + cpu if cpu else ''), minutes)]
     fig, axes = plt.subplots(2, len(xs), figsize=(5.5 * len(xs), 7), squeeze=False)
-    for col, (xlabel, scale) in enumerate(xs):
+    for col, (xlabel, x_of) in enumerate(xs):
         for row, (key, name) in enumerate((('image_auroc', 'I-AUROC'), ('au_pro', 'AU-PRO'))):
             ax = axes[row, col]
             for c in curves:
-                x = [p['steps'] * scale for p in c['points']]
+                x = [x_of(p) for p in c['points']]
                 line, = ax.plot(x, [100 * p[key] for p in c['points']], 'o-', label=_label(c))
                 ax.plot(x, [100 * p['no_border'][key] for p in c['points']], 'x:', color=line.get_color(), label=_label(c) + ', raw border')
             ax.set_xscale('log'); ax.set_xlabel(xlabel); ax.set_ylabel(f'{name} (%)'); ax.grid(alpha=0.3)

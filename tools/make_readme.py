@@ -11,17 +11,17 @@ BENCH = ROOT/'benchmarks'
 
 def _json(name): return json.loads((BENCH/name).read_text())
 
-def _baseline():
+def _baseline(name='baseline_cpu.json'):
     from raad.bench import results_table
-    return results_table(_json('baseline_cpu.json'))
+    return results_table(_json(name))
 
 def _curves():
     from raad.curves import curve_table
-    return curve_table(_json('curves_cpu.json'), _json('step_profile_cpu.json')['seconds_per_step'])
+    return curve_table(_json('curves_cpu.json'))  # minutes as each run recorded them
 
-def _raad():
+def _raad(name='raad_cpu.json'):
     from raad.pipeline import experiment_tables
-    return experiment_tables(_json('raad_cpu.json'))
+    return experiment_tables(_json(name))
 
 def _step_profile():
     p = _json('step_profile_cpu.json'); names = list(p['ms'])
@@ -30,7 +30,9 @@ def _step_profile():
     rows = [f'| {k} | ' + ' | '.join(str(p['ms'][n][k]) if isinstance(p['ms'][n], dict) else '–' for n in names) + ' |' for k in parts]
     return head + '\n'.join(rows) + f"\n\n{p['cpu']}; torch {p['torch']}; median of {p['n']} steps after 2 warm-up.\n"
 
-TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile': _step_profile}
+TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile': _step_profile,
+          'baseline_700': lambda: _baseline('history/baseline_cpu_700_steps.json'),
+          'raad_700': lambda: _raad('history/raad_cpu_700_steps.json')}
 
 def fill(text: str) -> str:
     "Replace each `{{table:NAME}}` line of `text` by its generated table."
