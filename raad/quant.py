@@ -13,8 +13,8 @@ from fastprogress.fastprogress import progress_bar
 # %% auto #0
 __all__ = ['BITS', 'ZETA', 'GAMMA', 'round_ste', 'grad_scale', 'quant_range', 'FakeQuantizer', 'QuantConv2d', 'conv_names',
            'uniform_bits', 'quantize_model', 'quant_convs', 'get_bits', 'set_quantization', 'calibrate_activations',
-           'step_size_parameters', 'step_sizes', 'scale_report', 'model_size_mb', 'efficientad_task_loss',
-           'fisher_weights', 'weight_shares', 'block_gradients', 'fisher_ptq']
+           'step_size_parameters', 'upgrade_state_dict', 'step_sizes', 'scale_report', 'model_size_mb',
+           'efficientad_task_loss', 'fisher_weights', 'weight_shares', 'block_gradients', 'fisher_ptq']
 
 # %% ../nbs/08_quant.ipynb #c005
 BITS = (2, 3, 4, 8)  # bit-widths RAAD allocates; 32 = floating point
@@ -257,6 +257,11 @@ def step_size_parameters(model: nn.Module) -> dict[str, nn.Parameter]:
     "The log step sizes (`...w_quant.log_scale`, `...a_quant.log_scale`) of the enabled quantizers of `model`, by parameter name."
     return {f'{n}.log_scale'.lstrip('.'): m.log_scale for n, m in model.named_modules() if isinstance(m, FakeQuantizer) and m.enabled}
 
+def upgrade_state_dict(sd: dict) -> dict:
+    "A state dict with the quantizers' old signed `...scale` tensors renamed to `...log_scale` = log|S| (what the old forward pass used)."
+    return {(k[:-len('scale')] + 'log_scale' if k.endswith('_quant.scale') else k):
+            (v.float().abs().clamp_min(1e-8).log() if k.endswith('_quant.scale') else v) for k, v in sd.items()}
+
 def step_sizes(model: nn.Module) -> dict[str, torch.Tensor]:
     "A snapshot of the step sizes S of `model`'s enabled quantizers, keyed like `step_size_parameters`."
     return {n: p.detach().exp().clone() for n, p in step_size_parameters(model).items()}
@@ -276,10 +281,10 @@ def scale_report(model: nn.Module,
             minmax = ((flat.amax(1).clamp_min(0) - flat.amin(1).clamp_max(0)) / wq.qmax).clamp_min(1e-12)
             ratio = wq.scale.detach() / minmax
             q = (flat / wq.scale.detach()[:, None] + wq.zero_point[:, None]).round().clamp(wq.qmin, wq.qmax)
-            deq = (q - wq.zero_point[:, None])
+            deq = (q - wq.zero_point[:, None]) * wq.scale.detach()[:, None]
             r.update(w_ratio_minmax={'median': ratio.median().item(), 'max': ratio.max().item()},
                      w_levels=int((q.amax(1) - q.amin(1) + 1).median().item()),
-                     zero_channels=int(((deq == 0).all(1) & (flat != 0).any(1)).sum().item()))
+                     zero_channels=int((deq.norm(dim=1) < 0.1 * flat.norm(dim=1)).sum().item()))
         for kind in ('w', 'a'):
             key = f'{name}.{kind}_quant.log_scale'
             if calibrated is not None and key in calibrated:
