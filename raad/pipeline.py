@@ -83,7 +83,7 @@ def run_variant(baseline, variant: str, run, preset: str = 'cpu', data=None, see
         config = {k: v for k, v in bcfg.items() if k not in ('format', 'raad_version', 'quantiles', 'threshold', 'bits', 'exported_from', 'weights_dtype')}
         config.update(baseline_checkpoint=str(baseline), variant=variant, recalibration_preset=asdict(p),
                       steps=bcfg['steps'] + p.steps, quantize_seconds=round(time.time() - t0, 1),
-                      hqs=rep.get('hqs'), ptq=rep.get('ptq'))
+                      hqs=rep.get('hqs'), ptq=rep.get('ptq'), ptq_floor=rep.get('ptq_floor'))
         if eval_before and mq is not None and not (run/'eval_before'/'metrics.json').exists():
             before = copy.deepcopy(mq); vm = raw_maps(before, val_x); fit_map_quantiles(before, val_x, maps=vm)
             _evaluate_once(before, {**config, 'method': variant + '-before-finetune'}, data, run/'eval_before', progress)

@@ -28,15 +28,16 @@ def quantize_efficientad(model: EfficientAD, calib: torch.Tensor,  # (N, 3, H, W
                          thresholds=PHI_THRESHOLDS, ae_bits: int | None = 8, ptq_iters: int = 0,
                          weighting: str = 'fisher', calib_method: str = 'percentile', batch_size: int = 2,
                          weight_init: str = 'mse',                 # weight ranges: 'mse' or plain 'minmax' (LSQ's start)
+                         floor: float = 1.0,                       # Fisher PTQ's floor on the reconstruction weights (0: Eq. 3 as written)
                          progress: bool = False) -> tuple[EfficientAD, dict]:
     "A quantized copy of `model` and a report (bits, HQS rows, PTQ reconstruction errors, size in MiB)."
     model = model.eval()
     rows = None
     if bits is None: bits, rows = allocate_bits(model, calib, thresholds=thresholds, ae_bits=ae_bits)
     mq = quantize_model(copy.deepcopy(model), bits, calib=calib, method=calib_method, weight_init=weight_init, batch_size=batch_size)
-    ptq = fisher_ptq(mq, model, calib, iters=ptq_iters, weighting=weighting, batch_size=batch_size, progress=progress,
+    ptq = fisher_ptq(mq, model, calib, iters=ptq_iters, weighting=weighting, floor=floor, batch_size=batch_size, progress=progress,
                      subnets=('teacher', 'student', 'autoencoder')) if ptq_iters else {}
-    return mq, {'bits': get_bits(mq), 'hqs': rows, 'ptq': ptq, 'size_mb': model_size_mb(mq), 'size_mb_fp32': model_size_mb(model)}
+    return mq, {'bits': get_bits(mq), 'hqs': rows, 'ptq': ptq, 'ptq_floor': floor if ptq_iters and weighting == 'fisher' else None, 'size_mb': model_size_mb(mq), 'size_mb_fp32': model_size_mb(model)}
 
 # %% ../nbs/10_recalibrate.ipynb #c007
 def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teacher normalisation set

@@ -103,7 +103,8 @@ def test_shipped_old_raad_checkpoint_loads_with_its_old_weights():
         s = raw[f'{name}.w_quant.scale'].abs().clamp_min(1e-8)[:, None, None, None]   # the old forward pass
         z = raw[f'{name}.w_quant.zero_point'][:, None, None, None]
         old = s * ((raw[f'{name}.weight'] / s + z).round().clamp(qc.w_quant.qmin, qc.w_quant.qmax) - z)
-        torch.testing.assert_close(qc.quantized_weight().detach(), old, rtol=1e-5, atol=1e-7)
+        diff = (qc.quantized_weight().detach() - old).abs()   # exp(log s) may differ from s in the last bit: a rare tie rounds the other way
+        assert (diff > 1e-3 * s).float().mean() < 1e-5 and (diff <= 1.001 * s).all(), name
     rep = scale_report(m, raw=raw)
     assert sum(r['sign_flips'] for r in rep.values()) > 0 and sum(r['zero_channels'] for r in rep.values()) > 0   # the bug it shipped with
 
