@@ -168,7 +168,7 @@ def to_int8(model: EfficientAD, images: torch.Tensor, max_bits: int = SAFE_WEIGH
     if floats:
         keep = {n: (c.a_quant.scale.detach().clone(), c.a_quant.zero_point.clone()) for n, c in qc.items() if n not in floats}
         quantize_model(m, floats, calib=images)  # calibrates every QuantConv2d input ...
-        for n, (s, z) in keep.items(): quant_convs(m)[n].a_quant.scale.copy_(s); quant_convs(m)[n].a_quant.zero_point.copy_(z)  # ... so restore RAAD's
+        for n, (s, z) in keep.items(): quant_convs(m)[n].a_quant.set_scale(s); quant_convs(m)[n].a_quant.zero_point.copy_(z)  # ... so restore RAAD's
     rng = output_ranges(m, images)
     spec, tensors = {'format': INT8_FORMAT, 'backend': 'x86', 'weight_bits_max': max_bits, 'nets': {}}, {}
     for name in ('teacher', 'student', 'autoencoder'):

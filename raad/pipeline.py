@@ -39,7 +39,7 @@ RECALIBRATION_PRESETS = {
 # %% ../nbs/14_pipeline.ipynb #c008
 VARIANTS = {
     'control': dict(bits=None, label='baseline + fine-tune (fp32 control)'),
-    'raad': dict(bits='hqs', ptq='fisher', calib='percentile', weight_init='mse', learn_step_sizes=True, label='RAAD (HQS ≤ 8 bits)'),
+    'raad': dict(bits='hqs', ptq='fisher', calib='percentile', weight_init='mse', learn_step_sizes=False, label='RAAD (HQS ≤ 8 bits)'),
     'ptq8': dict(bits=8, ptq=None, calib='percentile', weight_init='mse', learn_step_sizes=False, label='uniform PTQ 8/8 + fine-tune'),
     'lsq8': dict(bits=8, ptq=None, calib='minmax', weight_init='minmax', learn_step_sizes=True, label='LSQ 8/8'),
     **{f'w{b}': dict(bits=b, ptq=None, calib='percentile', weight_init='mse', learn_step_sizes=False, label=f'uniform W{b}/A{max(b, 4)} + fine-tune')
@@ -83,13 +83,13 @@ def run_variant(baseline, variant: str, run, preset: str = 'cpu', data=None, see
         config = {k: v for k, v in bcfg.items() if k not in ('format', 'raad_version', 'quantiles', 'threshold', 'bits', 'exported_from', 'weights_dtype')}
         config.update(baseline_checkpoint=str(baseline), variant=variant, recalibration_preset=asdict(p),
                       steps=bcfg['steps'] + p.steps, quantize_seconds=round(time.time() - t0, 1),
-                      hqs=rep.get('hqs'), ptq=rep.get('ptq'))
+                      hqs=rep.get('hqs'), ptq=rep.get('ptq'), ptq_floor=rep.get('ptq_floor'))
         if eval_before and mq is not None and not (run/'eval_before'/'metrics.json').exists():
             before = copy.deepcopy(mq); vm = raw_maps(before, val_x); fit_map_quantiles(before, val_x, maps=vm)
             _evaluate_once(before, {**config, 'method': variant + '-before-finetune'}, data, run/'eval_before', progress)
         recalibrate(mq if mq is not None else base, train_x, val_x, run, steps=p.steps, lr=p.lr, seed=seed, resume=True,
                     save_every=p.save_every, device=device, config=config, progress=progress, log=log, method=variant,
-                    learn_step_sizes=VARIANTS[variant].get('learn_step_sizes', True))
+                    learn_step_sizes=VARIANTS[variant].get('learn_step_sizes', False))
     model, cfg = load_model(run)
     summary.update(size_mb=cfg['size_mb'], bits=cfg['bits'], recalibration_seconds=cfg['recalibration']['seconds'],
                    quantize_seconds=cfg.get('quantize_seconds'))

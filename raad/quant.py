@@ -13,7 +13,8 @@ from fastprogress.fastprogress import progress_bar
 # %% auto #0
 __all__ = ['BITS', 'ZETA', 'GAMMA', 'round_ste', 'grad_scale', 'quant_range', 'FakeQuantizer', 'QuantConv2d', 'conv_names',
            'uniform_bits', 'quantize_model', 'quant_convs', 'get_bits', 'set_quantization', 'calibrate_activations',
-           'model_size_mb', 'efficientad_task_loss', 'fisher_ptq']
+           'step_size_parameters', 'upgrade_state_dict', 'step_sizes', 'scale_report', 'model_size_mb',
+           'efficientad_task_loss', 'fisher_weights', 'weight_shares', 'block_gradients', 'fisher_ptq']
 
 # %% ../nbs/08_quant.ipynb #c005
 BITS = (2, 3, 4, 8)  # bit-widths RAAD allocates; 32 = floating point
@@ -35,12 +36,12 @@ def quant_range(bits: int) -> tuple[int, int]:
 ZETA, GAMMA = 1.1, -0.1  # AdaRound's rectified-sigmoid stretch
 
 class FakeQuantizer(nn.Module):
-    "Uniform affine fake quantizer (Eq. 2): per-tensor or per-channel along dim 0, STE gradients, learnable step size."
+    "Uniform affine fake quantizer (Eq. 2): per-tensor or per-channel along dim 0, STE gradients, learnable step size (stored as its log)."
     def __init__(self, bits: int = 8,        # bit-width; >= 32 disables quantization
                  channels: int | None = None):  # number of per-channel step sizes (dim 0); None: per tensor
         super().__init__()
         self.channels = channels
-        self.scale = nn.Parameter(torch.ones(channels or 1))          # S: (C,) or (1,)
+        self.log_scale = nn.Parameter(torch.zeros(channels or 1))      # log S: (C,) or (1,); S = exp(log S) > 0 always
         self.register_buffer('zero_point', torch.zeros(channels or 1))  # Z: (C,) or (1,), integer-valued
         self.alpha = None                                              # AdaRound's V, only while reconstructing
         self.set_bits(bits)
@@ -53,13 +54,33 @@ class FakeQuantizer(nn.Module):
 
     def _view(self, t, x): return t.view(-1, *([1] * (x.dim() - 1))) if self.channels else t
 
+    @property
+    def scale(self) -> torch.Tensor:
+        "The step sizes S = exp(log S), (C,) or (1,) (differentiable)."
+        return self.log_scale.exp()
+
+    @torch.no_grad()
+    def set_scale(self, s):
+        "Set the step sizes S (> 0; scalar or (C,))."
+        s = torch.as_tensor(s, dtype=torch.float32)
+        if (s <= 0).any(): raise ValueError("step sizes must be positive")
+        self.log_scale.copy_(s.log().to(self.log_scale).expand_as(self.log_scale))
+        return self
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        "Checkpoints written before the log parametrisation store `scale`: load it as log|S| (the forward pass used |S|)."
+        old = state_dict.pop(prefix + 'scale', None)
+        if old is not None and prefix + 'log_scale' not in state_dict:
+            state_dict[prefix + 'log_scale'] = old.detach().abs().clamp_min(1e-8).log()
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     @torch.no_grad()
     def set_range(self, lo, hi):
         "Set S and Z so that [lo, hi] ∪ {0} maps onto the grid (`lo`, `hi`: scalars or (C,) tensors)."
         lo, hi = torch.as_tensor(lo, dtype=torch.float32), torch.as_tensor(hi, dtype=torch.float32)
         lo, hi = lo.clamp(max=0), hi.clamp(min=0)
         s = ((hi - lo) / (self.qmax - self.qmin)).clamp_min(1e-8)
-        self.scale.copy_(s.to(self.scale).expand_as(self.scale))
+        self.set_scale(s)
         self.zero_point.copy_((self.qmin - lo / s).round().clamp(self.qmin, self.qmax).to(self.zero_point).expand_as(self.zero_point))
         return self
 
@@ -67,7 +88,7 @@ class FakeQuantizer(nn.Module):
         "Fake-quantized `x`: S (clip(round(x/S + Z), q_min, q_max) - Z)."
         if not self.enabled: return x
         n = x.numel() // (self.channels or 1)
-        s = self._view(grad_scale(self.scale, 1 / math.sqrt(n * self.qmax)).abs().clamp_min(1e-8), x)
+        s = self._view(grad_scale(self.log_scale, 1 / math.sqrt(n * self.qmax)).exp(), x)
         z = self._view(self.zero_point, x)
         if self.alpha is not None: q = torch.floor(x / s) + self.soft_rounding() + z   # AdaRound
         else: q = round_ste(x / s + z)
@@ -79,7 +100,7 @@ class FakeQuantizer(nn.Module):
 
     def init_rounding(self, x: torch.Tensor):
         "Start adaptive rounding of the tensor `x` with h(V) equal to the fractional part of x/S (nearest rounding)."
-        s = self._view(self.scale.detach().abs().clamp_min(1e-8), x)
+        s = self._view(self.scale.detach(), x)
         rest = (x.detach() / s - torch.floor(x.detach() / s)).clamp(1e-4, 1 - 1e-4)
         self.alpha = nn.Parameter(-torch.log((ZETA - GAMMA) / (rest - GAMMA) - 1))
         return self
@@ -231,6 +252,50 @@ def calibrate_activations(model: nn.Module, images: torch.Tensor, run_fn=None, m
             m.a_quant.set_range(*((lo.min(), hi.max()) if method == 'minmax' else (lo.mean(), hi.mean())))
     return model
 
+# %% ../nbs/08_quant.ipynb #i1403
+def step_size_parameters(model: nn.Module) -> dict[str, nn.Parameter]:
+    "The log step sizes (`...w_quant.log_scale`, `...a_quant.log_scale`) of the enabled quantizers of `model`, by parameter name."
+    return {f'{n}.log_scale'.lstrip('.'): m.log_scale for n, m in model.named_modules() if isinstance(m, FakeQuantizer) and m.enabled}
+
+def upgrade_state_dict(sd: dict) -> dict:
+    "A state dict with the quantizers' old signed `...scale` tensors renamed to `...log_scale` = log|S| (what the old forward pass used)."
+    return {(k[:-len('scale')] + 'log_scale' if k.endswith('_quant.scale') else k):
+            (v.float().abs().clamp_min(1e-8).log() if k.endswith('_quant.scale') else v) for k, v in sd.items()}
+
+def step_sizes(model: nn.Module) -> dict[str, torch.Tensor]:
+    "A snapshot of the step sizes S of `model`'s enabled quantizers, keyed like `step_size_parameters`."
+    return {n: p.detach().exp().clone() for n, p in step_size_parameters(model).items()}
+
+@torch.no_grad()
+def scale_report(model: nn.Module,
+                 calibrated: dict | None = None,  # a `step_sizes` snapshot taken after calibration
+                 raw: dict | None = None          # an old-format state dict (signed `...scale` tensors) to count sign flips in
+                 ) -> dict[str, dict]:
+    "Per QuantConv2d: weight step sizes vs their min-max value, levels used, channels quantized to zero, drift from calibration, sign flips."
+    rep = {}
+    for name, qc in quant_convs(model).items():
+        r = {'bits': list(qc.bits)}
+        wq, w = qc.w_quant, qc.weight.detach().float()
+        if wq.enabled:
+            flat = w.flatten(1)
+            minmax = ((flat.amax(1).clamp_min(0) - flat.amin(1).clamp_max(0)) / wq.qmax).clamp_min(1e-12)
+            ratio = wq.scale.detach() / minmax
+            q = (flat / wq.scale.detach()[:, None] + wq.zero_point[:, None]).round().clamp(wq.qmin, wq.qmax)
+            deq = (q - wq.zero_point[:, None]) * wq.scale.detach()[:, None]
+            r.update(w_ratio_minmax={'median': ratio.median().item(), 'max': ratio.max().item()},
+                     w_levels=int((q.amax(1) - q.amin(1) + 1).median().item()),
+                     zero_channels=int((deq.norm(dim=1) < 0.1 * flat.norm(dim=1)).sum().item()))
+        for kind in ('w', 'a'):
+            key = f'{name}.{kind}_quant.log_scale'
+            if calibrated is not None and key in calibrated:
+                s = getattr(qc, f'{kind}_quant').scale.detach() / calibrated[key].to(qc.weight.device)
+                r[f'{kind}_ratio_calibrated'] = {'min': s.min().item(), 'max': s.max().item()}
+        if raw is not None:
+            r['sign_flips'] = sum(int((raw[k] < 0).sum()) for k in (f'{name}.w_quant.scale', f'{name}.a_quant.scale') if k in raw)
+        else: r['sign_flips'] = 0
+        rep[name] = r
+    return rep
+
 # %% ../nbs/08_quant.ipynb #c022
 def model_size_mb(model: nn.Module, bits: dict | None = None,  # {conv name: (w_bits, a_bits)}; default: the model's own QuantConv2d bits
                   default_bits: int = 32) -> float:
@@ -273,48 +338,75 @@ def _relu_inplace(model, value=None):
             if isinstance(m, nn.ReLU): m.inplace = value if not isinstance(value, dict) else value[n]
     return old
 
+def fisher_weights(grad: torch.Tensor,   # dL/dz of a block's output, (N, C, H, W)
+                   floor: float = 1.0     # added to the normalised squared gradients
+                   ) -> torch.Tensor:
+    "Eq. 3's per-element reconstruction weights: (dL/dz)^2 normalised to mean 1 over the block, plus `floor`."
+    g2 = grad.float() ** 2
+    return g2 / g2.mean().clamp_min(1e-30) + floor
+
+def weight_shares(w: torch.Tensor,             # per-element weights of a block's output, (N, C, H, W)
+                  tops: tuple = (0.001, 0.01),  # fractions of the elements with the largest weights
+                  half: bool = False            # also the share on channels C/2.. (the student's autoencoder half)
+                  ) -> dict[str, float]:
+    "The share of the total weight on the top 0.1 % / 1 % of elements (and, `half`, on the second half of the channels)."
+    flat = w.detach().flatten().double(); total = flat.sum().clamp_min(1e-300)
+    out = {f'top_{100 * t:g}%': (flat.topk(max(1, round(t * flat.numel()))).values.sum() / total).item() for t in tops}
+    if half: out['second_half'] = (w[:, w.shape[1] // 2:].double().sum() / total).item()
+    return out
+
+def block_gradients(model_fp: nn.Module, names: list[str], calib_images: torch.Tensor, loss_fn=None,
+                    batch_size: int = 8) -> tuple[dict, dict]:
+    "Full-precision outputs z and task-loss gradients dL/dz (on the CPU, concatenated over `calib_images`) of the blocks of the convolutions `names`."
+    loss_fn = loss_fn or efficientad_task_loss
+    ends, mods = _block_outputs(model_fp, names), dict(model_fp.named_modules())
+    mode, flags = model_fp.training, _relu_inplace(model_fp, False)
+    model_fp.eval()
+    dev = next(model_fp.parameters()).device
+    z, grads, hooks = {n: [] for n in names}, {n: [] for n in names}, []
+    def keep(n):
+        def f(mod, args, out):
+            out.retain_grad(); z[n].append(out)
+        return f
+    for n in names: hooks.append(mods[ends[n]].register_forward_hook(keep(n)))
+    try:
+        for x in calib_images.split(batch_size):
+            start = {n: len(z[n]) for n in names}
+            loss_fn(model_fp, x.to(dev).requires_grad_(True)).backward()
+            for n in names:
+                for t in z[n][start[n]:]: grads[n].append((t.grad if t.grad is not None else torch.zeros_like(t)).detach().cpu())
+                z[n][start[n]:] = [t.detach().cpu() for t in z[n][start[n]:]]
+    finally:
+        for h in hooks: h.remove()
+        model_fp.zero_grad(set_to_none=True); _relu_inplace(model_fp, flags); model_fp.train(mode)
+    return {n: torch.cat(v) for n, v in z.items()}, {n: torch.cat(v) for n, v in grads.items()}
+
 # %% ../nbs/08_quant.ipynb #c027
 def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tensor,  # (N, 3, H, W) normal training images
                iters: int = 500,            # optimisation steps per block
                loss_fn=None,                # loss_fn(model, x) -> scalar task loss; default efficientad_task_loss
                weighting: str = 'fisher',   # 'fisher' (Eq. 3) or 'mse'
-               floor: float = 0.0,          # added to the mean-1 normalised Fisher weights
+               floor: float = 1.0,          # added to the mean-1 normalised Fisher weights (0: Eq. 3 as written)
                subnets: tuple = (),         # sub-modules that take the model's input: a block's input is found by running only its own
-               batch_size: int = 8, lam: float = 0.01, lr: float = 1e-3, act_lr: float = 4e-5,
+               batch_size: int = 8, lam: float = 0.01, lr: float = 1e-3,
+               act_lr: float = 1e-3,        # Adam's rate for the activations' log step sizes
                warmup: float = 0.2, beta: tuple = (20., 2.), seed: int = 0, progress: bool = False) -> dict:
     "Learn rounding and activation step sizes of `model_q`'s QuantConv2d blocks by (Fisher-weighted) output reconstruction."
     if weighting not in ('fisher', 'mse'): raise ValueError(f"weighting must be 'fisher' or 'mse', not {weighting!r}")
+    if floor < 0: raise ValueError(f"floor must be >= 0, not {floor}")
     loss_fn = loss_fn or efficientad_task_loss
     g = torch.Generator().manual_seed(seed)
     dev = next(model_q.parameters()).device
     convs = quant_convs(model_q)
     ends = _block_outputs(model_q, list(convs))
-    modes_q, modes_fp = model_q.training, model_fp.training
-    flags_q, flags_fp = _relu_inplace(model_q, False), _relu_inplace(model_fp, False)
-    model_q.eval(); model_fp.eval()
-    fp_mods = dict(model_fp.named_modules())
     # 1. full-precision block outputs z and task-loss gradients dL/dz, once
-    z, grads, hooks = {n: [] for n in convs}, {n: [] for n in convs}, []
-    def keep(n):
-        def f(mod, args, out):
-            out.retain_grad(); z[n].append(out)
-        return f
-    for n in convs: hooks.append(fp_mods[ends[n]].register_forward_hook(keep(n)))
-    try:
-        for x in calib_images.split(batch_size):
-            start = {n: len(z[n]) for n in convs}
-            loss = loss_fn(model_fp, x.to(dev).requires_grad_(True))
-            loss.backward()
-            for n in convs:
-                for t in z[n][start[n]:]: grads[n].append((t.grad if t.grad is not None else torch.zeros_like(t)).detach().cpu())
-                z[n][start[n]:] = [t.detach().cpu() for t in z[n][start[n]:]]
-    finally:
-        for h in hooks: h.remove()
-    model_fp.zero_grad(set_to_none=True)
+    z, grads = block_gradients(model_fp, list(convs), calib_images, loss_fn, batch_size)
+    modes_q, flags_q = model_q.training, _relu_inplace(model_q, False)
+    model_q.eval()
     report = {}
     for name, qc in (progress_bar(list(convs.items()), leave=False) if progress else convs.items()):
-        zt, gt = torch.cat(z.pop(name)), torch.cat(grads.pop(name))
-        w = gt ** 2 / (gt ** 2).mean().clamp_min(1e-30) + floor if weighting == 'fisher' else torch.ones(1)
+        zt, gt = z.pop(name), grads.pop(name)
+        w = fisher_weights(gt, floor) if weighting == 'fisher' else torch.ones(1)
         # 2. the block's input in the quantized model (earlier blocks already quantized)
         xs = []
         def grab(mod, args):
@@ -332,16 +424,16 @@ def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tens
         xin = torch.cat(xs)
         relu = ends[name] != name
         block = lambda inp: F.relu(qc(inp)) if relu else qc(inp)
-        def rec_loss(idx):
+        def rec_loss(idx, weighted=True):
             d = (block(xin[idx].to(dev)) - zt[idx].to(dev)) ** 2
-            if weighting == 'fisher': d = d * w[idx].to(dev)
+            if weighted and weighting == 'fisher': d = d * w[idx].to(dev)
             return d.sum(1).mean()
-        with torch.no_grad(): before = rec_loss(torch.arange(len(xin))).item()
-        # 3. optimise rounding V (AdaRound) and the activation step size (LSQ)
+        with torch.no_grad(): before, mse_before = rec_loss(torch.arange(len(xin))).item(), rec_loss(torch.arange(len(xin)), False).item()
+        # 3. optimise rounding V (AdaRound) and the activation's log step size (LSQ)
         opts = []
         if qc.w_quant.enabled:
             qc.w_quant.init_rounding(qc.weight); opts.append(torch.optim.Adam([qc.w_quant.alpha], lr=lr))
-        if qc.a_quant.enabled: opts.append(torch.optim.Adam([qc.a_quant.scale], lr=act_lr))
+        if qc.a_quant.enabled: opts.append(torch.optim.Adam([qc.a_quant.log_scale], lr=act_lr))
         req = [p.requires_grad for p in qc.parameters()]
         qc.weight.requires_grad_(False)
         if qc.bias is not None: qc.bias.requires_grad_(False)
@@ -357,9 +449,8 @@ def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tens
         if qc.w_quant.alpha is not None:
             with torch.no_grad(): qc.weight.copy_(qc.w_quant.fold_rounding(qc.weight))
         for p, r in zip(qc.parameters(), req): p.requires_grad_(r)
-        with torch.no_grad(): after = rec_loss(torch.arange(len(xin))).item()
-        report[name] = {'before': before, 'after': after}
+        with torch.no_grad(): after, mse_after = rec_loss(torch.arange(len(xin))).item(), rec_loss(torch.arange(len(xin)), False).item()
+        report[name] = {'before': before, 'after': after, 'mse_before': mse_before, 'mse_after': mse_after}
         del xin, zt, gt, w
-    _relu_inplace(model_q, flags_q); _relu_inplace(model_fp, flags_fp)
-    model_q.train(modes_q); model_fp.train(modes_fp)
+    _relu_inplace(model_q, flags_q); model_q.train(modes_q)
     return report

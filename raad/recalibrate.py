@@ -12,7 +12,7 @@ import torch
 from fastprogress.fastprogress import progress_bar
 from safetensors.torch import load_file
 from .pdn import EfficientAD
-from .quant import quantize_model, fisher_ptq, get_bits, model_size_mb
+from .quant import quantize_model, fisher_ptq, get_bits, model_size_mb, step_size_parameters
 from .hqs import allocate_bits, PHI_THRESHOLDS
 from .runtime import autocast, seed_everything, save_training_state, load_training_state, has_training_state
 from .train import (efficientad_losses, augment_for_autoencoder, raw_maps, fit_map_quantiles, fit_threshold, save_model,
@@ -28,15 +28,16 @@ def quantize_efficientad(model: EfficientAD, calib: torch.Tensor,  # (N, 3, H, W
                          thresholds=PHI_THRESHOLDS, ae_bits: int | None = 8, ptq_iters: int = 0,
                          weighting: str = 'fisher', calib_method: str = 'percentile', batch_size: int = 2,
                          weight_init: str = 'mse',                 # weight ranges: 'mse' or plain 'minmax' (LSQ's start)
+                         floor: float = 1.0,                       # Fisher PTQ's floor on the reconstruction weights (0: Eq. 3 as written)
                          progress: bool = False) -> tuple[EfficientAD, dict]:
     "A quantized copy of `model` and a report (bits, HQS rows, PTQ reconstruction errors, size in MiB)."
     model = model.eval()
     rows = None
     if bits is None: bits, rows = allocate_bits(model, calib, thresholds=thresholds, ae_bits=ae_bits)
     mq = quantize_model(copy.deepcopy(model), bits, calib=calib, method=calib_method, weight_init=weight_init, batch_size=batch_size)
-    ptq = fisher_ptq(mq, model, calib, iters=ptq_iters, weighting=weighting, batch_size=batch_size, progress=progress,
+    ptq = fisher_ptq(mq, model, calib, iters=ptq_iters, weighting=weighting, floor=floor, batch_size=batch_size, progress=progress,
                      subnets=('teacher', 'student', 'autoencoder')) if ptq_iters else {}
-    return mq, {'bits': get_bits(mq), 'hqs': rows, 'ptq': ptq, 'size_mb': model_size_mb(mq), 'size_mb_fp32': model_size_mb(model)}
+    return mq, {'bits': get_bits(mq), 'hqs': rows, 'ptq': ptq, 'ptq_floor': floor if ptq_iters and weighting == 'fisher' else None, 'size_mb': model_size_mb(mq), 'size_mb_fp32': model_size_mb(model)}
 
 # %% ../nbs/10_recalibrate.ipynb #c007
 def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teacher normalisation set
@@ -47,7 +48,8 @@ def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teac
                 save_every: int = 500, device='cpu', bf16: bool = False, config: dict | None = None,
                 progress: bool = True, log=print, until: int | None = None,
                 method: str = 'raad',           # recorded in the config ('control': the same fine-tuning without quantization)
-                learn_step_sizes: bool = True   # also train the quantizers' step sizes (LSQ); False keeps the calibrated ones
+                learn_step_sizes: bool = False, # also train the quantizers' (log) step sizes (LSQ); False keeps the calibrated ones
+                step_lr: float = 1e-3           # Adam's rate for the log step sizes (their own group, no weight decay)
                 ) -> Path | None:
     "Fine-tune student + autoencoder of a quantized EfficientAD with Eq. 5–6; write a checkpoint to `out` (`until`: stop after that step, state saved)."
     out = Path(out); out.mkdir(parents=True, exist_ok=True); device = torch.device(device)
@@ -57,14 +59,18 @@ def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teac
     with torch.no_grad(), autocast(device, bf16):
         t_cache = torch.cat([model.teacher_features(x.to(device)).float().cpu() for x in train_x.split(8)])
     modules = {'student': model.student, 'autoencoder': model.autoencoder}
-    params = [p for net in modules.values() for n, p in net.named_parameters() if learn_step_sizes or '_quant.' not in n]
-    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    step_params = {id(p): p for net in modules.values() for p in step_size_parameters(net).values()}
+    for p in step_params.values(): p.requires_grad_(learn_step_sizes)
+    weights = [p for net in modules.values() for n, p in net.named_parameters() if id(p) not in step_params and not n.endswith('log_scale')]
+    groups = [{'params': weights, 'lr': lr, 'weight_decay': weight_decay}]
+    if learn_step_sizes and step_params: groups.append({'params': list(step_params.values()), 'lr': step_lr, 'weight_decay': 0.0})
+    opt = torch.optim.Adam(groups)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, int(0.95 * steps)), gamma=0.1)
     start = 0
     if resume and has_training_state(out):
         meta = load_training_state(out, modules, opt)
         start = meta['step']; sched.last_epoch = start
-        for g in opt.param_groups: g['lr'] = lr * (0.1 if start >= sched.step_size else 1.0)
+        for g in opt.param_groups: g['lr'] = g['initial_lr'] * (0.1 if start >= sched.step_size else 1.0)
         log(f"resumed recalibration from step {start}")
     model.student.train(); model.autoencoder.train()
     t0 = time.time(); logf = open(out/'log.jsonl', 'a')
@@ -94,6 +100,7 @@ def recalibrate(model: EfficientAD,       # quantized (QuantConv2d layers), teac
     cfg = {**(config or {}), 'kind': 'efficientad', 'method': method, 'bits': get_bits(model), 'size_mb': model_size_mb(model),
            'threshold': fit_threshold(model, val_x, maps=val_maps),
            'recalibration': {'steps': steps, 'lr': lr, 'weight_decay': weight_decay, 'seed': seed, 'learn_step_sizes': learn_step_sizes,
+                             **({'step_lr': step_lr} if learn_step_sizes else {}),
                              'seconds': round(time.time() - t0, 1), 'bf16': bool(bf16)}}
     save_model(out, model.float().cpu(), cfg)
     save_training_state(out, modules, opt, steps)

@@ -157,6 +157,9 @@ def load_model(folder, device='cpu') -> tuple[EfficientAD, dict]:
     except (ValueError, TypeError, KeyError) as e: raise CheckpointError(f"{cfg_path}: bad architecture or 'bits' ({e})") from None
     try: sd = load_file(w_path)
     except Exception as e: raise CheckpointError(f"{w_path}: not a readable safetensors file ({e})") from None
+    if cfg.get('bits'):  # quantizers saved before step sizes were stored as logs (issue 14) have signed `scale`s
+        from raad.quant import upgrade_state_dict
+        sd = upgrade_state_dict(sd)
     expected = model.state_dict()
     missing, unexpected = sorted(set(expected) - set(sd)), sorted(set(sd) - set(expected))
     if missing or unexpected: raise CheckpointError(f"{w_path}: tensors do not match the architecture (missing {missing[:3]}, unexpected {unexpected[:3]})")
