@@ -15,19 +15,22 @@ __all__ = ['cmd_distill', 'cmd_train', 'cmd_experiment', 'cmd_curve', 'cmd_eval'
 # %% ../nbs/07_cli.ipynb #c005
 def cmd_distill(a):
     from raad.teacher import distill_teacher, write_synthetic_textures, write_natural_images
-    from raad.runtime import init_distributed, is_main_process, barrier
+    from raad.runtime import init_distributed, is_main_process, barrier, close_distributed
     folders, main = list(a.images), is_main_process()
-    if a.natural or a.synthetic: init_distributed(a.device)  # under torchrun rank 0 writes the corpus while the others wait
-    if a.natural:
-        folders.append(Path(a.out)/'corpus/natural')
-        if main: write_natural_images(folders[-1])
-    if a.synthetic:
-        tex = Path(a.out)/'corpus/textures'
-        if main and len(list(tex.glob('*.png'))) != a.synthetic: write_synthetic_textures(tex, a.synthetic, seed=a.seed)
-        folders.append(tex)
-    barrier()
-    distill_teacher(folders, a.out, steps=a.steps, batch_size=a.batch_size, image_size=a.image_size, lr=a.lr, backbone=a.backbone, backbone_weights=a.backbone_weights,
-                    save_every=a.save_every, resume=a.resume, seed=a.seed, device=a.device, bf16=a.bf16, cache=a.cache, progress=not a.quiet and main)
+    init_distributed(a.device)  # under torchrun: join the group; rank 0 writes the corpus while the others wait
+    try:
+        if a.natural:
+            folders.append(Path(a.out)/'corpus/natural')
+            if main: write_natural_images(folders[-1])
+        if a.synthetic:
+            tex = Path(a.out)/'corpus/textures'
+            if main and len(list(tex.glob('*.png'))) != a.synthetic: write_synthetic_textures(tex, a.synthetic, seed=a.seed)
+            folders.append(tex)
+        barrier()
+        distill_teacher(folders, a.out, steps=a.steps, batch_size=a.batch_size, image_size=a.image_size, lr=a.lr, backbone=a.backbone,
+                        backbone_weights=a.backbone_weights, save_every=a.save_every, resume=a.resume, seed=a.seed, device=a.device, bf16=a.bf16,
+                        cache=a.cache, progress=not a.quiet and main)
+    finally: close_distributed()
     if main: print(f"teacher written to {a.out}")
 
 def cmd_train(a):

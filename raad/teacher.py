@@ -259,6 +259,8 @@ def distill_teacher(image_folders, out, steps: int = 10_000, batch_size: int = 8
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     rank, world, _ = distributed(); main = rank == 0
     if batch_size % world: raise ValueError(f"--batch-size {batch_size} must be a multiple of the {world} torchrun processes")
+    import torch.distributed as dist
+    joined = world > 1 and not dist.is_initialized()  # a group this call joins, it also leaves
     device = init_distributed(device or default_device())
     bf16 = (device.type == 'cpu' and cpu_has_bf16()) if bf16 is None else bf16
     try:
@@ -304,7 +306,8 @@ def distill_teacher(image_folders, out, steps: int = 10_000, batch_size: int = 8
                 save_teacher(out, pdn, {**config, 'steps': step + 1, 'loss': batch_loss})
         if log: log.close()
         barrier()  # no rank leaves before rank 0 has written the last checkpoint
-    finally: close_distributed()
+    finally:
+        if joined: close_distributed()
     return out
 
 def save_teacher(out, pdn: nn.Module, config: dict) -> None:
