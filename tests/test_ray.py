@@ -19,6 +19,7 @@ def test_missing_ray_is_one_line(monkeypatch, capsys):
 def ray_local():
     ray = pytest.importorskip('ray')
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get('PYTHONPATH')) if p)  # workers import this checkout's raad
+    os.environ.setdefault('RAY_agent_register_timeout_ms', '300000')  # the raylet gives up on slow-starting agents after 30 s
     for attempt in range(3):  # a crowded machine can miss Ray's 30 s start-up deadline: try again
         try:
             ray.init(num_cpus=2, include_dashboard=False,
