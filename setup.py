@@ -12,6 +12,7 @@ py_versions = '3.10 3.11 3.12 3.13'.split()
 
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+ray_requirements = shlex.split(cfg.get('ray_requirements', ''))  # `pip install raad[ray]`: raad bench/experiment --ray
 lic = licenses[cfg['license']]
 min_python = cfg['min_python']
 setuptools.setup(
@@ -26,7 +27,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=['raad', 'raad.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require={'dev': dev_requirements, 'ray': ray_requirements},
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

@@ -11,27 +11,52 @@ import torch
 from .runtime import save_json, autocast, cpu_has_bf16, synchronize
 
 # %% auto #0
-__all__ = ['BENCHMARK_SETS', 'METRICS', 'run_benchmark', 'results_table', 'time_training_step', 'cpu_description']
+__all__ = ['BENCHMARK_SETS', 'METRICS', 'benchmark_run_dir', 'benchmark_finished', 'benchmark_run', 'write_benchmark',
+           'run_benchmark', 'results_table', 'time_training_step', 'cpu_description']
 
 # %% ../nbs/13_bench.ipynb #c005
 BENCHMARK_SETS = [('mvtec_ad', 'bottle'), ('magnetic_tile', 'tile'), ('mpdd', 'metal_plate')]
 METRICS = ('image_auroc', 'image_ap', 'pixel_auroc', 'au_pro')
 
-def run_benchmark(data_root, out, preset: str = 'cpu', seeds=(0,), sets=BENCHMARK_SETS, teacher=None, progress: bool = True) -> list[dict]:
-    "Train (resumably) and evaluate the baseline on each set and seed; write `results.json` and `results.md` into `out`."
+def benchmark_run_dir(out, dataset: str, category: str, preset: str, seed: int) -> Path:
+    "The folder of one benchmark run (shared with `raad experiment`'s baselines)."
+    return Path(out)/f'{dataset}_{category}_{preset}_seed{seed}'
+
+def _trained(run: Path, preset: str) -> bool:
+    return (run/'config.json').exists() and json.loads((run/'config.json').read_text()).get('preset') == preset
+
+def benchmark_finished(out, dataset: str, category: str, preset: str, seed: int) -> bool:
+    "Whether a run is trained with `preset` and evaluated since (a resubmitted grid skips it)."
+    run = benchmark_run_dir(out, dataset, category, preset, seed); m = run/'eval'/'metrics.json'
+    return _trained(run, preset) and m.exists() and m.stat().st_mtime >= (run/'config.json').stat().st_mtime
+
+def benchmark_run(data_root, out, dataset: str, category: str, preset: str = 'cpu', seed: int = 0, teacher=None,
+                  reuse_eval: bool = False, progress: bool = True) -> dict:
+    "Train (resumably) and evaluate the baseline on one set and seed; its results row (`reuse_eval`: read a finished evaluation back)."
     from raad.train import train_efficientad, load_model
     from raad.evaluate import evaluate
-    out, rows = Path(out), []
+    run = benchmark_run_dir(out, dataset, category, preset, seed)
+    if not _trained(run, preset):
+        train_efficientad(Path(data_root)/dataset, category, run, preset=preset, seed=seed, resume=True, teacher=teacher, progress=progress)
+    model, cfg = load_model(run)
+    if reuse_eval and benchmark_finished(out, dataset, category, preset, seed): r = json.loads((run/'eval'/'metrics.json').read_text())
+    else: r = evaluate(model, Path(data_root)/dataset, category, run/'eval', progress=progress, model_config=cfg)
+    return {'dataset': dataset, 'category': category, 'preset': preset, 'seed': seed, 'steps': cfg['steps'],
+            'train_seconds': cfg.get('train_seconds'), **{k: r[k] for k in METRICS}}
+
+def write_benchmark(rows: list[dict], out) -> list[dict]:
+    "Write `results.json` and `results.md` of `rows` into `out`."
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    save_json(out/'results.json', rows); (out/'results.md').write_text(results_table(rows))
+    return rows
+
+def run_benchmark(data_root, out, preset: str = 'cpu', seeds=(0,), sets=BENCHMARK_SETS, teacher=None, progress: bool = True) -> list[dict]:
+    "Train (resumably) and evaluate the baseline on each set and seed; write `results.json` and `results.md` into `out`."
+    rows = []
     for dataset, category in sets:
         for seed in seeds:
-            run = out/f'{dataset}_{category}_{preset}_seed{seed}'
-            if not (run/'config.json').exists() or json.loads((run/'config.json').read_text()).get('preset') != preset:
-                train_efficientad(Path(data_root)/dataset, category, run, preset=preset, seed=seed, resume=True, teacher=teacher, progress=progress)
-            model, cfg = load_model(run)
-            r = evaluate(model, Path(data_root)/dataset, category, run/'eval', progress=progress, model_config=cfg)
-            rows.append({'dataset': dataset, 'category': category, 'preset': preset, 'seed': seed, 'steps': cfg['steps'],
-                         'train_seconds': cfg.get('train_seconds'), **{k: r[k] for k in METRICS}})
-            save_json(out/'results.json', rows); (out/'results.md').write_text(results_table(rows))
+            rows.append(benchmark_run(data_root, out, dataset, category, preset, seed, teacher=teacher, progress=progress))
+            write_benchmark(rows, out)
     return rows
 
 def results_table(rows) -> str:

@@ -15,15 +15,23 @@ __all__ = ['cmd_distill', 'cmd_train', 'cmd_experiment', 'cmd_curve', 'cmd_eval'
 # %% ../nbs/07_cli.ipynb #c005
 def cmd_distill(a):
     from raad.teacher import distill_teacher, write_synthetic_textures, write_natural_images
-    folders = list(a.images)
-    if a.natural: folders.append(write_natural_images(Path(a.out)/'corpus/natural'))
-    if a.synthetic:
-        tex = Path(a.out)/'corpus/textures'
-        if len(list(tex.glob('*.png'))) != a.synthetic: write_synthetic_textures(tex, a.synthetic, seed=a.seed)
-        folders.append(tex)
-    distill_teacher(folders, a.out, steps=a.steps, batch_size=a.batch_size, image_size=a.image_size, lr=a.lr, backbone=a.backbone, backbone_weights=a.backbone_weights,
-                    save_every=a.save_every, resume=a.resume, seed=a.seed, device=a.device, bf16=a.bf16, progress=not a.quiet)
-    print(f"teacher written to {a.out}")
+    from raad.runtime import init_distributed, is_main_process, barrier, close_distributed
+    folders, main = list(a.images), is_main_process()
+    init_distributed(a.device)  # under torchrun: join the group; rank 0 writes the corpus while the others wait
+    try:
+        if a.natural:
+            folders.append(Path(a.out)/'corpus/natural')
+            if main: write_natural_images(folders[-1])
+        if a.synthetic:
+            tex = Path(a.out)/'corpus/textures'
+            if main and len(list(tex.glob('*.png'))) != a.synthetic: write_synthetic_textures(tex, a.synthetic, seed=a.seed)
+            folders.append(tex)
+        barrier()
+        distill_teacher(folders, a.out, steps=a.steps, batch_size=a.batch_size, image_size=a.image_size, lr=a.lr, backbone=a.backbone,
+                        backbone_weights=a.backbone_weights, save_every=a.save_every, resume=a.resume, seed=a.seed, device=a.device, bf16=a.bf16,
+                        cache=a.cache, progress=not a.quiet and main)
+    finally: close_distributed()
+    if main: print(f"teacher written to {a.out}")
 
 def cmd_train(a):
     if a.method == 'raad':
@@ -38,23 +46,40 @@ def cmd_train(a):
                           penalty_images=a.penalty_images, device=a.device, bf16=a.bf16, steps=a.steps, minutes=a.minutes, progress=not a.quiet)
     print(f"model written to {a.out}")
 
+def _chosen_sets(names):
+    from raad.bench import BENCHMARK_SETS
+    sets = [s for s in BENCHMARK_SETS if not names or s[1] in names or s[0] in names]
+    if not sets: raise ValueError(f"no benchmark set matches {names}; choose from {', '.join(c for _, c in BENCHMARK_SETS)}")
+    return sets
+
+def _ray_args(a) -> dict:
+    "The options of `--ray` for `raad.scale` (one-line errors for bad values)."
+    if a.ray_cpus <= 0 or a.ray_gpus < 0 or a.ray_retries < 0: raise ValueError("--ray-cpus must be positive, --ray-gpus and --ray-retries not negative")
+    return dict(address=a.ray or None, cpus=a.ray_cpus, gpus=a.ray_gpus, retries=a.ray_retries, log=(lambda *x: None) if a.quiet else print)
+
+def _ray_failures(report, out):
+    failed = [r['key'] for r in report['runs'] if r['status'] == 'failed']
+    if failed: raise RuntimeError(f"{len(failed)} of {len(report['runs'])} runs failed after their retries ({', '.join(failed)}); see {Path(out)/'ray_report.json'}")
+
 def cmd_experiment(a):
     from raad.pipeline import run_experiments, EXPERIMENT_VARIANTS, merge_results, write_experiment
-    from raad.bench import BENCHMARK_SETS
     if a.merge:  # only the tables of finished runs: nothing is trained
         write_experiment(merge_results(a.merge), a.out); print((Path(a.out)/'tables.md').read_text()); return
-    sets = [s for s in BENCHMARK_SETS if not a.sets or s[1] in a.sets or s[0] in a.sets]
-    if not sets: raise ValueError(f"no benchmark set matches {a.sets}; choose from {', '.join(c for _, c in BENCHMARK_SETS)}")
+    sets = _chosen_sets(a.sets)
+    if a.ray is not None:
+        from raad.scale import run_experiments_ray
+        rows, report = run_experiments_ray(a.data_root, a.out, preset=a.preset, seeds=a.seeds, sets=sets, variants=a.variants or EXPERIMENT_VARIANTS,
+                                           bench_dir=a.bench_dir, teacher=a.teacher, **_ray_args(a))
+        if rows: print((Path(a.out)/'tables.md').read_text())
+        return _ray_failures(report, a.out)
     run_experiments(a.data_root, a.out, preset=a.preset, seeds=a.seeds, sets=sets, variants=a.variants or EXPERIMENT_VARIANTS,
                     bench_dir=a.bench_dir, teacher=a.teacher, progress=not a.quiet)
     print((Path(a.out)/'tables.md').read_text())
 
 def cmd_curve(a):
     from raad.curves import learning_curve, curve_table, plot_curves, benchmark_rows
-    from raad.bench import BENCHMARK_SETS
     from raad.runtime import save_json
-    sets = [s for s in BENCHMARK_SETS if not a.sets or s[1] in a.sets or s[0] in a.sets]
-    if not sets: raise ValueError(f"no benchmark set matches {a.sets}; choose from {', '.join(c for _, c in BENCHMARK_SETS)}")
+    sets = _chosen_sets(a.sets)
     curves = [learning_curve(a.data_root, d, c, Path(a.out)/f'{d}_{c}_seed{seed}', steps=a.steps, minutes=a.minutes, preset=a.preset, seed=seed,
                              snapshots=a.snapshots, teacher=a.teacher, progress=not a.quiet) for d, c in sets for seed in a.seeds]
     if a.json: save_json(a.json, curves)
@@ -100,7 +125,11 @@ def cmd_speed(a):
 
 def cmd_bench(a):
     from raad.bench import run_benchmark, results_table
-    rows = run_benchmark(a.data_root, a.out, preset=a.preset, seeds=a.seeds, teacher=a.teacher, progress=not a.quiet)
+    if a.ray is not None:
+        from raad.scale import run_benchmark_ray
+        rows, report = run_benchmark_ray(a.data_root, a.out, preset=a.preset, seeds=a.seeds, sets=_chosen_sets(a.sets), teacher=a.teacher, **_ray_args(a))
+        print(results_table(rows)); return _ray_failures(report, a.out)
+    rows = run_benchmark(a.data_root, a.out, preset=a.preset, seeds=a.seeds, sets=_chosen_sets(a.sets), teacher=a.teacher, progress=not a.quiet)
     print(results_table(rows))
 
 def cmd_step_time(a):
@@ -122,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--debug', action='store_true', help='show full tracebacks')
     debug = dict(action='store_true', default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # `raad X --debug` too; SUPPRESS keeps `raad --debug X`
     sub = p.add_subparsers(dest='command', required=True)
+    def ray_options(s):
+        s.add_argument('--ray', nargs='?', const='', default=None, metavar='ADDRESS',
+                       help="run each (set, seed, variant) as a Ray task: no ADDRESS joins $RAY_ADDRESS or starts a local Ray; 'auto' or ray://HEAD:10001 a cluster (pip install 'raad[ray]')")
+        s.add_argument('--ray-cpus', type=float, default=1, help='CPUs of one run (default 1; torch uses as many threads)')
+        s.add_argument('--ray-gpus', type=float, default=0, help='GPUs of one run (default 0; 0.5 packs two runs on a GPU)')
+        s.add_argument('--ray-retries', type=int, default=2, help='retries of a failed run (default 2); failures go to OUT/ray_report.json')
     def common(s):
         s.add_argument('--device', default=None, help="'cpu', 'cuda', ... (default: cuda if available)")
         s.add_argument('--bf16', action=argparse.BooleanOptionalAction, default=None, help='bf16 autocast (default: on CPUs with native bf16)')
@@ -137,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument('--synthetic', type=int, default=0, help='add N synthetic textures to the corpus')
     d.add_argument('--natural', action='store_true', help="add scikit-image's natural photographs to the corpus")
     d.add_argument('--save-every', type=int, default=100); d.add_argument('--resume', action='store_true'); d.add_argument('--seed', type=int, default=0)
+    d.add_argument('--cache', action=argparse.BooleanOptionalAction, default=True, help='keep decoded images in memory (--no-cache for ImageNet-size corpora)')
     common(d); d.set_defaults(func=cmd_distill)
     t = sub.add_parser('train', help='train EfficientAD-S on the normal images of a category')
     t.add_argument('--data', required=True, help='data root (MVTec AD, MVTec LOCO or VisA layout)'); t.add_argument('--category', required=True)
@@ -158,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument('--variants', nargs='+', default=None, help='default: control raad ptq8 lsq8 w4 w3 w2')
     ex.add_argument('--bench-dir', default='runs/bench', help="where the baselines are (shared with `raad bench`)")
     ex.add_argument('--merge', nargs='+', default=None, metavar='RESULTS_JSON', help='write the tables of these results.json files (from separate runs) to --out; trains nothing')
-    ex.add_argument('--teacher', default=None); common(ex); ex.set_defaults(func=cmd_experiment)
+    ex.add_argument('--teacher', default=None); ray_options(ex); common(ex); ex.set_defaults(func=cmd_experiment)
     e = sub.add_parser('eval', help='evaluate a model on the test split of a category')
     e.add_argument('--model', required=True); e.add_argument('--data', required=True); e.add_argument('--category', required=True)
     e.add_argument('--out', required=True); e.add_argument('--save-maps', action='store_true')
@@ -188,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser('bench', help='train and evaluate the baseline on the shared benchmark sets')
     b.add_argument('--data-root', default='../shared/data'); b.add_argument('--out', default='runs/bench')
     b.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); b.add_argument('--seeds', type=int, nargs='+', default=[0])
-    b.add_argument('--teacher', default=None); common(b); b.set_defaults(func=cmd_bench)
+    b.add_argument('--sets', nargs='+', default=None, help='category or data-set names (default: all three)')
+    b.add_argument('--teacher', default=None); ray_options(b); common(b); b.set_defaults(func=cmd_bench)
     sp = sub.add_parser('speed', help='latency, throughput, memory and size of fp32, bf16/fp16, fake-quant and int8 inference')
     sp.add_argument('--model', required=True, help='the fp32 checkpoint'); sp.add_argument('--data', default=None); sp.add_argument('--category', default=None)
     sp.add_argument('--raad', default=None, help='a RAAD (fake-quant) checkpoint (default: the fp32 model with 8-bit fake quantizers)')

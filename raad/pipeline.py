@@ -17,8 +17,9 @@ from .runtime import save_json
 
 # %% auto #0
 __all__ = ['RECALIBRATION_PRESETS', 'VARIANTS', 'EXPERIMENT_VARIANTS', 'RecalibrationPreset', 'quantize_variant',
-           'baseline_images', 'run_variant', 'train_raad', 'run_experiments', 'write_experiment', 'merge_results',
-           'experiment_tables', 'plot_figure7']
+           'baseline_images', 'run_variant', 'train_raad', 'experiment_baseline', 'experiment_variant',
+           'experiment_finished', 'run_experiments', 'write_experiment', 'merge_results', 'experiment_tables',
+           'plot_figure7']
 
 # %% ../nbs/14_pipeline.ipynb #c005
 @dataclass
@@ -119,26 +120,48 @@ def train_raad(data, category: str, out, preset: str = 'cpu', baseline=None, see
 # %% ../nbs/14_pipeline.ipynb #c021
 EXPERIMENT_VARIANTS = ('control', 'raad', 'ptq8', 'lsq8', 'w4', 'w3', 'w2')
 
+def experiment_baseline(data_root, dataset: str, category: str, seed: int = 0, preset: str = 'cpu', bench_dir='runs/bench',
+                        teacher=None, progress: bool = True, log=print) -> dict:
+    "Train (or reuse) and evaluate the baseline of one set and seed in `bench_dir`; its results row."
+    from raad.bench import benchmark_run_dir
+    base = benchmark_run_dir(bench_dir, dataset, category, preset, seed)
+    if not (base/'config.json').exists():
+        train_efficientad(Path(data_root)/dataset, category, base, preset=preset, seed=seed, resume=True, teacher=teacher, progress=progress, log=log)
+    model, cfg = load_model(base)
+    m = _evaluate_once(model, cfg, Path(data_root)/dataset, base/'eval', progress)
+    return {'variant': 'baseline', 'label': 'baseline (fp32)', 'dataset': dataset, 'category': category, 'seed': seed,
+            'baseline_seed': seed, 'preset': preset, 'steps': cfg['steps'], 'size_mb': model_size_mb(model), 'after': _metrics(m)}
+
+def experiment_variant(data_root, out, dataset: str, category: str, variant: str, seed: int = 0, preset: str = 'cpu',
+                       bench_dir='runs/bench', eval_before: bool = True, progress: bool = True, log=print) -> dict:
+    "Run one variant from the baseline of its set and seed (trained first); its results row."
+    from raad.bench import benchmark_run_dir
+    s = run_variant(benchmark_run_dir(bench_dir, dataset, category, preset, seed), variant, Path(out)/f'{dataset}_{category}_seed{seed}'/variant,
+                    preset=preset, data=Path(data_root)/dataset, eval_before=eval_before and variant != 'control', progress=progress, log=log)
+    return {**s, 'dataset': dataset}
+
+def experiment_finished(out, dataset: str, category: str, variant: str, seed: int = 0, preset: str = 'cpu', bench_dir='runs/bench',
+                        eval_before: bool = True) -> bool:
+    "Whether one run of the grid ('baseline' or a variant) is trained and evaluated (a resubmitted grid skips it)."
+    from raad.bench import benchmark_run_dir
+    if variant == 'baseline':
+        base = benchmark_run_dir(bench_dir, dataset, category, preset, seed)
+        return (base/'config.json').exists() and (base/'eval'/'metrics.json').exists()
+    run = Path(out)/f'{dataset}_{category}_seed{seed}'/variant
+    done = (run/'config.json').exists() and json.loads((run/'config.json').read_text()).get('method') == variant
+    return done and (run/'eval'/'metrics.json').exists() and (variant == 'control' or not eval_before or (run/'eval_before'/'metrics.json').exists())
+
 def run_experiments(data_root, out, preset: str = 'cpu', seeds=(0,), sets=None, variants=EXPERIMENT_VARIANTS, bench_dir='runs/bench',
                     teacher=None, eval_before: bool = True, progress: bool = True, log=print) -> list[dict]:
     "Baselines and every variant on every set and seed; `results.json`, `tables.md`, `figure7.png` in `out`."
     from raad.bench import BENCHMARK_SETS
-    from raad.evaluate import evaluate
     out, rows = Path(out), []; out.mkdir(parents=True, exist_ok=True)
     for dataset, category in (sets or BENCHMARK_SETS):
         for seed in seeds:
-            base = Path(bench_dir)/f'{dataset}_{category}_{preset}_seed{seed}'
-            if not (base/'config.json').exists():
-                train_efficientad(Path(data_root)/dataset, category, base, preset=preset, seed=seed, resume=True, teacher=teacher, progress=progress, log=log)
-            model, cfg = load_model(base)
-            m = _evaluate_once(model, cfg, Path(data_root)/dataset, base/'eval', progress)
-            rows.append({'variant': 'baseline', 'label': 'baseline (fp32)', 'dataset': dataset, 'category': category, 'seed': seed,
-                         'baseline_seed': seed, 'preset': preset, 'steps': cfg['steps'], 'size_mb': model_size_mb(model), 'after': _metrics(m)})
+            rows.append(experiment_baseline(data_root, dataset, category, seed, preset, bench_dir, teacher, progress, log))
             for v in variants:
                 log(f"{dataset}/{category} seed {seed}: {v}")
-                s = run_variant(base, v, out/f'{dataset}_{category}_seed{seed}'/v, preset=preset, data=Path(data_root)/dataset,
-                                eval_before=eval_before and v != 'control', progress=progress, log=log)
-                rows.append({**s, 'dataset': dataset})
+                rows.append(experiment_variant(data_root, out, dataset, category, v, seed, preset, bench_dir, eval_before, progress, log))
                 save_json(out/'results.json', rows)
             (out/'tables.md').write_text(experiment_tables(rows))
     return write_experiment(rows, out)

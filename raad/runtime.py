@@ -13,7 +13,8 @@ from safetensors.torch import save_file, load_file
 # %% auto #0
 __all__ = ['default_device', 'cpu_has', 'cpu_has_bf16', 'autocast', 'synchronize', 'seed_everything', 'prefers_channels_last',
            'inference_layout', 'channel_mean_std', 'atomic_write', 'save_json', 'save_tensors', 'save_training_state',
-           'has_training_state', 'load_training_state']
+           'has_training_state', 'load_training_state', 'distributed', 'is_main_process', 'init_distributed',
+           'all_reduce_', 'broadcast_', 'barrier', 'close_distributed']
 
 # %% ../nbs/03_runtime.ipynb #c005
 def default_device() -> torch.device:
@@ -139,3 +140,53 @@ def load_training_state(folder, modules: dict, optimizer: torch.optim.Optimizer)
     optimizer.load_state_dict({'state': state, 'param_groups': meta['param_groups']})
     torch.set_rng_state(tensors['rng.torch']); _set_rng_state(meta['rng'])
     return meta
+
+# %% ../nbs/03_runtime.ipynb #c023
+def distributed() -> tuple[int, int, int]:
+    "(rank, world_size, local_rank) of this process from torchrun's environment; (0, 1, 0) when it runs alone."
+    e = os.environ
+    return int(e.get('RANK', 0)), int(e.get('WORLD_SIZE', 1)), int(e.get('LOCAL_RANK', 0))
+
+def is_main_process() -> bool:
+    "Whether this process is rank 0 (the one that writes checkpoints and logs)."
+    return distributed()[0] == 0
+
+def init_distributed(device=None) -> torch.device:
+    "Join torchrun's process group when WORLD_SIZE > 1 (NCCL on CUDA, Gloo on the CPU); the device of this rank (its local GPU)."
+    import torch.distributed as dist
+    rank, world, local = distributed()
+    device = torch.device(device) if device is not None else default_device()
+    if device.type == 'cuda' and device.index is None and world > 1:
+        device = torch.device('cuda', local); torch.cuda.set_device(device)
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo', rank=rank, world_size=world)
+    return device
+
+def _group_ready() -> bool:
+    import torch.distributed as dist
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+def all_reduce_(t: torch.Tensor, op: str = 'mean') -> torch.Tensor:
+    "Sum or average `t` over all ranks, in place (unchanged in a single process); returns `t`."
+    import torch.distributed as dist
+    if op not in ('mean', 'sum'): raise ValueError(f"op must be 'mean' or 'sum', not {op!r}")
+    if _group_ready():
+        dist.all_reduce(t, op=dist.ReduceOp.SUM)
+        if op == 'mean': t.div_(dist.get_world_size())
+    return t
+
+def broadcast_(t: torch.Tensor, src: int = 0) -> torch.Tensor:
+    "Overwrite `t` on every rank with rank `src`'s value, in place (unchanged in a single process); returns `t`."
+    import torch.distributed as dist
+    if _group_ready(): dist.broadcast(t, src)
+    return t
+
+def barrier() -> None:
+    "Wait until every rank gets here (nothing in a single process)."
+    import torch.distributed as dist
+    if _group_ready(): dist.barrier()
+
+def close_distributed() -> None:
+    "Leave the process group, if this process joined one."
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()

@@ -14,7 +14,8 @@ from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from .data import load_image, list_images, IMAGENET_MEAN, IMAGENET_STD, DataError
 from .pdn import pdn_small, pdn_medium
-from .runtime import channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, has_training_state, save_tensors, save_json, cpu_has_bf16
+from .runtime import (channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, has_training_state, save_tensors,
+                          save_json, cpu_has_bf16, default_device, distributed, init_distributed, all_reduce_, broadcast_, barrier, close_distributed)
 
 # %% auto #0
 __all__ = ['LITE0_BLOCKS', 'MBConv', 'EfficientNetLite0', 'lite0_weights_path', 'load_lite0', 'load_file_weights',
@@ -202,28 +203,46 @@ def corpus_paths(folders) -> list[Path]:
 
 # %% ../nbs/04_teacher.ipynb #c017
 class CorpusSampler:
-    "Random augmented batches (B, 3, size, size), ImageNet-normalised, from images held in memory."
-    def __init__(self, paths, size: int = 256, store: int = 512, seed: int = 0, area=None):
-        self.size, self.rng = size, np.random.default_rng(seed)
+    "Augmented batches (B/W, 3, size, size), ImageNet-normalised: a seeded shuffle per epoch, rank `rank` of `world` takes every W-th image of a batch."
+    def __init__(self, paths, size: int = 256, store: int = 512, seed: int = 0, area=None, rank: int = 0, world: int = 1, cache: bool = True):
+        self.paths, self.size, self.store, self.seed, self.rank, self.world, self.cache = list(paths), size, store, seed, rank, world, cache
+        if not self.paths: raise DataError("the corpus is empty")
+        if not 0 <= rank < world: raise ValueError(f"rank {rank} is not in 0..{world - 1}")
         self.area = area or (0.4 * (size / 256) ** 2, min(1.0, (size / 256) ** 2))  # crop area fraction: keeps the scale of 256² training
-        self.images = []
-        for p in progress_bar(list(paths), leave=False):
-            self.images.append(np.asarray(load_image(p).resize((store, store), Image.BILINEAR)))
-        self.images = np.stack(self.images)  # (N, store, store, 3) uint8
-    def __len__(self): return len(self.images)
-    def batch(self, n: int) -> torch.Tensor:
-        out = []
-        for i in self.rng.integers(len(self.images), size=n):
-            im = self.images[i]; s = im.shape[0]
-            c = int(s * math.sqrt(self.rng.uniform(*self.area))); y, x = self.rng.integers(0, s - c + 1, 2)
-            crop = Image.fromarray(im[y:y + c, x:x + c]).resize((self.size, self.size), Image.BILINEAR)
-            a = np.asarray(crop, np.float32) / 255
-            if self.rng.random() < 0.5: a = a[:, ::-1]
-            if self.rng.random() < 0.5: a = a[::-1]
-            if self.rng.random() < 0.1: a = np.repeat(a @ np.array([[0.299], [0.587], [0.114]], np.float32), 3, -1)
-            out.append(torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1))
-        x = torch.stack(out)
+        self._images, self._order = {}, (None, None)
+    def __len__(self): return len(self.paths)
+    def image(self, i: int) -> np.ndarray:
+        "Image `i` of the corpus as (store, store, 3) uint8 (decoded once if `cache`)."
+        if i in self._images: return self._images[i]
+        im = np.asarray(load_image(self.paths[i]).resize((self.store, self.store), Image.BILINEAR))
+        if self.cache: self._images[i] = im
+        return im
+    def order(self, epoch: int) -> np.ndarray:
+        "The shuffled image indices of `epoch` (the same on every rank)."
+        if self._order[0] != epoch: self._order = (epoch, np.random.default_rng([self.seed, epoch]).permutation(len(self)))
+        return self._order[1]
+    def positions(self, step: int, batch_size: int) -> range:
+        "This rank's positions in the stream for `step`: rank, rank + world, ... of the global batch."
+        if batch_size % self.world: raise ValueError(f"batch size {batch_size} is not a multiple of the {self.world} processes")
+        return range(step * batch_size + self.rank, (step + 1) * batch_size, self.world)
+    def sample(self, position: int) -> torch.Tensor:
+        "The augmented crop (3, size, size) in [0, 1] at `position` of the stream."
+        epoch, k = divmod(position, len(self))
+        im = self.image(int(self.order(epoch)[k])); s = im.shape[0]
+        rng = np.random.default_rng([self.seed, epoch, k])
+        c = int(s * math.sqrt(rng.uniform(*self.area))); y, x = rng.integers(0, s - c + 1, 2)
+        a = np.asarray(Image.fromarray(im[y:y + c, x:x + c]).resize((self.size, self.size), Image.BILINEAR), np.float32) / 255
+        if rng.random() < 0.5: a = a[:, ::-1]
+        if rng.random() < 0.5: a = a[::-1]
+        if rng.random() < 0.1: a = np.repeat(a @ np.array([[0.299], [0.587], [0.114]], np.float32), 3, -1)
+        return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)
+    def at(self, positions) -> torch.Tensor:
+        "The ImageNet-normalised batch of the given stream positions."
+        x = torch.stack([self.sample(p) for p in positions])
         return (x - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    def batch(self, step: int, batch_size: int) -> torch.Tensor:
+        "This rank's share (batch_size / world images) of the global batch of `step`."
+        return self.at(self.positions(step, batch_size))
 
 # %% ../nbs/04_teacher.ipynb #c020
 def make_backbone(name: str, weights=None):
@@ -235,46 +254,60 @@ def make_backbone(name: str, weights=None):
 def distill_teacher(image_folders, out, steps: int = 10_000, batch_size: int = 8, backbone: str = 'efficientnet_lite0',
                     backbone_weights=None, model_size: str = 'small', lr: float = 1e-4, save_every: int = 200,
                     resume: bool = False, seed: int = 0, device=None, bf16=None, image_size: int = 256, n_norm: int = 64,
-                    progress: bool = True) -> Path:
-    "Distil a padded PDN teacher from `backbone` on the images under `image_folders`; write it to `out`."
+                    cache: bool = True, progress: bool = True) -> Path:
+    "Distil a padded PDN teacher from `backbone` on the images under `image_folders`; write it to `out` (under torchrun: data-parallel over the ranks)."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    rank, world, _ = distributed(); main = rank == 0
+    if batch_size % world: raise ValueError(f"--batch-size {batch_size} must be a multiple of the {world} torchrun processes")
+    import torch.distributed as dist
+    joined = world > 1 and not dist.is_initialized()  # a group this call joins, it also leaves
+    device = init_distributed(device or default_device())
     bf16 = (device.type == 'cpu' and cpu_has_bf16()) if bf16 is None else bf16
-    seed_everything(seed)
-    paths = corpus_paths(image_folders)
-    sampler = CorpusSampler(paths, size=image_size, seed=seed)
-    bb, cin = make_backbone(backbone, backbone_weights)
-    grid = image_size // 4  # padded PDN output for an image_size input
-    targets = FeatureTargets(bb, cin, input_size=2 * image_size, grid=grid, seed=seed).to(device)
-    pdn = (pdn_small if model_size == 'small' else pdn_medium)(384, padding=True).to(device)
-    channels_last = device.type == 'cpu' and bf16  # helps only together with bf16 (fp32: measured slower)
-    if channels_last: pdn = pdn.to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(pdn.parameters(), lr=lr, weight_decay=1e-5)
-    start = 0
-    if resume and has_training_state(out):
-        meta = load_training_state(out, {'teacher': pdn, 'targets': targets}, opt)
-        start = meta['step']; sampler.rng = np.random.default_rng([seed, start])
-    else:
-        targets.fit_normalization(sampler.batch(8).to(device) for _ in range(max(1, n_norm // 8)))
-    config = dict(kind='teacher', model_size=model_size, backbone=backbone, image_size=image_size, batch_size=batch_size, lr=lr,
-                  seed=seed, corpus=[str(f) for f in image_folders], corpus_images=len(paths), bf16=bool(bf16))
-    t0, log = time.time(), open(out/'log.jsonl', 'a')
-    bar = progress_bar(range(start, steps), display=progress) if progress else range(start, steps)
-    pdn.train()
-    for step in bar:
-        x = sampler.batch(batch_size).to(device)
-        y = targets(x)
-        if channels_last: x = x.contiguous(memory_format=torch.channels_last)
-        with autocast(device, bf16): pred = pdn(x)
-        loss = F.mse_loss(pred.float(), y)  # Eq. 1
-        opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-        log.write(json.dumps({'step': step + 1, 'loss': round(loss.item(), 5), 'time': round(time.time() - t0, 1)}) + '\n'); log.flush()
-        if progress: bar.comment = f'loss {loss.item():.4f}'
-        if (step + 1) % save_every == 0 or step + 1 == steps:
-            save_training_state(out, {'teacher': pdn, 'targets': targets}, opt, step + 1)
-            save_teacher(out, pdn, {**config, 'steps': step + 1, 'loss': loss.item()})
-            sampler.rng = np.random.default_rng([seed, step + 1])  # resumable stream of batches
-    log.close()
+    try:
+        seed_everything(seed)
+        paths = corpus_paths(image_folders)
+        sampler = CorpusSampler(paths, size=image_size, seed=seed, rank=rank, world=world, cache=cache)
+        bb, cin = make_backbone(backbone, backbone_weights)
+        grid = image_size // 4  # padded PDN output for an image_size input
+        targets = FeatureTargets(bb, cin, input_size=2 * image_size, grid=grid, seed=seed).to(device)
+        pdn = (pdn_small if model_size == 'small' else pdn_medium)(384, padding=True).to(device)
+        channels_last = device.type == 'cpu' and bf16  # helps only together with bf16 (fp32: measured slower)
+        if channels_last: pdn = pdn.to(memory_format=torch.channels_last)
+        opt = torch.optim.Adam(pdn.parameters(), lr=lr, weight_decay=1e-5)
+        start = 0
+        if resume and has_training_state(out): start = load_training_state(out, {'teacher': pdn, 'targets': targets}, opt)['step']
+        else:
+            if main:  # on images of the stream of another seed, so that they are not the first training batches
+                norm = CorpusSampler(paths, size=image_size, seed=seed + 1, cache=False)
+                targets.fit_normalization(norm.at(range(i, min(i + 8, n_norm))).to(device) for i in range(0, max(n_norm, 1), 8))
+            broadcast_(targets.mean); broadcast_(targets.std)
+        model = pdn
+        if world > 1:
+            from torch.nn.parallel import DistributedDataParallel
+            model = DistributedDataParallel(pdn, device_ids=[device] if device.type == 'cuda' else None)
+        config = dict(kind='teacher', model_size=model_size, backbone=backbone, image_size=image_size, batch_size=batch_size, lr=lr,
+                      seed=seed, corpus=[str(f) for f in image_folders], corpus_images=len(paths), bf16=bool(bf16), processes=world)
+        t0, log = time.time(), open(out/'log.jsonl', 'a') if main else None
+        bar = progress_bar(range(start, steps), display=progress) if progress and main else range(start, steps)
+        pdn.train()
+        for step in bar:
+            x = sampler.batch(step, batch_size).to(device)  # this rank's batch_size / world images
+            y = targets(x)
+            if channels_last: x = x.contiguous(memory_format=torch.channels_last)
+            with autocast(device, bf16): pred = model(x)
+            loss = F.mse_loss(pred.float(), y)  # Eq. 1
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step()  # DDP: the gradients are averaged over the ranks
+            batch_loss = all_reduce_(loss.detach().clone()).item()   # the loss of the whole batch
+            if main:
+                log.write(json.dumps({'step': step + 1, 'loss': round(batch_loss, 6), 'time': round(time.time() - t0, 1)}) + '\n'); log.flush()
+                if progress: bar.comment = f'loss {batch_loss:.4f}'
+            if ((step + 1) % save_every == 0 or step + 1 == steps) and main:
+                save_training_state(out, {'teacher': pdn, 'targets': targets}, opt, step + 1)
+                save_teacher(out, pdn, {**config, 'steps': step + 1, 'loss': batch_loss})
+        if log: log.close()
+        barrier()  # no rank leaves before rank 0 has written the last checkpoint
+    finally:
+        if joined: close_distributed()
     return out
 
 def save_teacher(out, pdn: nn.Module, config: dict) -> None:
