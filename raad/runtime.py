@@ -13,7 +13,7 @@ from safetensors.torch import save_file, load_file
 # %% auto #0
 __all__ = ['default_device', 'cpu_has', 'cpu_has_bf16', 'autocast', 'synchronize', 'seed_everything', 'prefers_channels_last',
            'inference_layout', 'channel_mean_std', 'atomic_write', 'save_json', 'save_tensors', 'save_training_state',
-           'has_training_state', 'load_training_state']
+           'has_training_state', 'load_training_state', 'MissingExtra', 'require']
 
 # %% ../nbs/03_runtime.ipynb #c005
 def default_device() -> torch.device:
@@ -139,3 +139,15 @@ def load_training_state(folder, modules: dict, optimizer: torch.optim.Optimizer)
     optimizer.load_state_dict({'state': state, 'param_groups': meta['param_groups']})
     torch.set_rng_state(tensors['rng.torch']); _set_rng_state(meta['rng'])
     return meta
+
+# %% ../nbs/03_runtime.ipynb #c023
+class MissingExtra(ImportError):
+    "An optional dependency is not installed; the message names the pip extra that provides it."
+
+def require(module: str, extra: str, feature: str | None = None):
+    "Import and return `module`, or raise `MissingExtra` saying `pip install 'raad[extra]'`."
+    import importlib
+    try: return importlib.import_module(module)
+    except ImportError as e:
+        what = f"{feature} needs" if feature else "raad needs"
+        raise MissingExtra(f"{what} the optional package {module.split('.')[0]!r} ({e}); install it with: pip install 'raad[{extra}]'") from None
