@@ -232,8 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument('--threads', type=int, default=None, help='torch threads (default: all cores)')
     sp.add_argument('--runs', type=int, default=30, help='timed forwards per variant'); sp.add_argument('--warmup', type=int, default=3, help='untimed forwards first')
     sp.add_argument('--batches', type=int, nargs='+', default=[1, 8], help='batch sizes: 1 gives the latency, 8 the throughput')
-    sp.add_argument('--variants', nargs='+', default=None, choices=['fp32', 'fp32_channels_last', 'bf16', 'fp16', 'fakequant', 'int8'],
-                    help='default: all but fp16 on a CPU, all on a GPU (int8 reported as skipped there)')
+    sp.add_argument('--variants', nargs='+', default=None, choices=['fp32', 'fp32_channels_last', 'bf16', 'fp16', 'fakequant', 'int8', 'onnxruntime', 'openvino', 'openvino_bf16'],
+                    help='default: all torch variants but fp16 on a CPU, all on a GPU (int8 reported as skipped there); onnxruntime, openvino, openvino_bf16: the fp32 model exported to ONNX, timed only when named')
     sp.add_argument('--device', default=None, help="'cpu' or 'cuda' (default: cuda if available; int8 runs on the CPU only)")
     sp.add_argument('--calib-images', type=int, default=16, help='int8: calibration images'); sp.add_argument('--out', default=None, help='JSON file for the results (default: not written)')
     sp.add_argument('--quiet', action='store_true', help='no progress bars'); sp.add_argument('--debug', **debug); sp.set_defaults(func=cmd_speed)

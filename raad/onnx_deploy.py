@@ -45,6 +45,7 @@ def check_inputs(image_size: int, examples=None, seed: int = 0) -> list[np.ndarr
 def export_onnx(model_dir, out, opset: int = 17, check: bool = True, atol: float = 1e-4, rtol: float = 1e-4, examples=None) -> dict:
     "Write `out/model.onnx` (image -> anomaly_map, score) and `out/config.json` from a float checkpoint; check it against torch with ONNX Runtime."
     from raad.train import load_model
+    if check: require('onnxruntime', 'onnx', 'checking the ONNX export')  # before the export, not after it
     model, cfg = load_model(model_dir)
     if cfg.get('bits') or cfg.get('deploy'): raise ValueError(f"{model_dir}: ONNX export takes a float model; this one is {'quantized (bits)' if cfg.get('bits') else cfg['deploy']}")
     S, out = int(cfg.get('image_size', 256)), Path(out)
@@ -64,7 +65,8 @@ def export_onnx(model_dir, out, opset: int = 17, check: bool = True, atol: float
             with torch.no_grad(): ref = [t.numpy() for t in head(torch.from_numpy(x))]
             for name, o, r in zip(ONNX_OUTPUTS, runner(x), ref):
                 ok, diff = within_tolerance(o, r, atol, rtol); worst = max(worst, diff)
-                if not ok: raise RuntimeError(f"{out/'model.onnx'}: ONNX Runtime's {name} differs from torch by {diff:.3g} (> {atol} + {rtol}·|x|)")
+                if not ok: raise RuntimeError(f"{out/'model.onnx'}: on a batch {x.shape}, ONNX Runtime's {name} differs from torch by {diff:.3g} "
+                                              f"(> {atol} + {rtol}·|x|; torch's values up to {np.abs(r).max():.3g})")
         res.update(max_abs_diff=worst, tolerance=f'{atol} + {rtol}*|x|')
         config['onnx']['check'] = {'runtime': 'onnxruntime', 'max_abs_diff': worst, 'tolerance': res['tolerance']}
     save_json(out/'config.json', config)
