@@ -19,7 +19,7 @@ __all__ = ['ONNX_INPUTS', 'ONNX_OUTPUTS', 'AnomalyMapHead', 'within_tolerance', 
 # %% ../nbs/16_onnx_deploy.ipynb #c005
 class AnomalyMapHead(nn.Module):
     "An `EfficientAD` as one function: normalised images (B, 3, S, S) -> anomaly maps (B, S, S) and image scores (B,)."
-    def __init__(self, model: EfficientAD): super().__init__(); self.model = model
+    def __init__(self, model: EfficientAD): super().__init__(); self.model = model; self.eval()  # inference only: the autoencoder's dropout off
     def forward(self, image):
         out = self.model(image)
         local, global_ = self.model.normalize_maps(out['local'], out['global'])
@@ -49,7 +49,7 @@ def export_onnx(model_dir, out, opset: int = 17, check: bool = True, atol: float
     model, cfg = load_model(model_dir)
     if cfg.get('bits') or cfg.get('deploy'): raise ValueError(f"{model_dir}: ONNX export takes a float model; this one is {'quantized (bits)' if cfg.get('bits') else cfg['deploy']}")
     S, out = int(cfg.get('image_size', 256)), Path(out)
-    out.mkdir(parents=True, exist_ok=True); head = AnomalyMapHead(model.float().eval())
+    out.mkdir(parents=True, exist_ok=True); head = AnomalyMapHead(model.float())
     batch = {'image': {0: 'batch'}, 'anomaly_map': {0: 'batch'}, 'score': {0: 'batch'}}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter('ignore')  # the TorchScript exporter's deprecation and tracer notes
