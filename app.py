@@ -21,8 +21,9 @@ import concurrent.futures, threading, time
 from pathlib import Path
 import numpy as np
 import torch
-import gradio as gr
 from PIL import Image
+from raad.runtime import require
+gr = require('gradio', 'app', 'the demo app')  # gradio is the `app` extra: pip install 'raad[app]'
 from raad.attention import layer_attention_maps, overlay
 from raad.data import DataError, ImageTransform, load_image
 from raad.hub import load_pretrained

@@ -6,28 +6,35 @@ config = ConfigParser(delimiters=['='])
 config.read('settings.ini', encoding='utf-8')
 cfg = config['DEFAULT']
 
-licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache Software License')}
-statuses = ['Planning', 'Pre-Alpha', 'Alpha', 'Beta', 'Production/Stable', 'Mature', 'Inactive']
+licenses = {'apache2': 'Apache-2.0'}  # settings.ini `license` -> SPDX expression (PEP 639)
+# settings.ini `status` is the number of the trove classifier (nbdev's convention): 3 -> 'Development Status :: 3 - Alpha'
+statuses = ['0 - Pre-Planning', '1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive']
 py_versions = '3.10 3.11 3.12 3.13'.split()
 
 requirements = shlex.split(cfg.get('requirements', ''))
-dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
-ray_requirements = shlex.split(cfg.get('ray_requirements', ''))  # `pip install raad[ray]`: raad bench/experiment --ray
+# Optional features, one extra each (`pip install "raad[onnx]"`); `dev` is all of them plus the tools that build and test raad.
+extras = {name: shlex.split(cfg.get(f'{name}_requirements', '')) for name in ('app', 'onnx', 'openvino', 'natural')}
+extras['dev'] = sorted({r for reqs in extras.values() for r in reqs} | set(shlex.split(cfg.get('dev_requirements', ''))))
+# The distilled teacher ships inside the package as raad/assets/teacher_lite0 (its weights and config only, not the
+# optimizer state), read from checkpoints/teacher_lite0: raad/ itself is written by nbdev_export, so no data lives there.
+TEACHER_PKG = 'raad.assets.teacher_lite0'
+extras['ray'] = shlex.split(cfg.get('ray_requirements', ''))  # `pip install raad[ray]`: raad bench/experiment --ray (not in dev)
 lic = licenses[cfg['license']]
 min_python = cfg['min_python']
 setuptools.setup(
     name=cfg['lib_name'],
-    license=lic[0],
+    license_expression=lic,
     classifiers=['Development Status :: ' + statuses[int(cfg['status'])],
                  'Intended Audience :: ' + cfg['audience'].title(),
-                 'License :: ' + lic[1],
                  'Natural Language :: ' + cfg['language'].title()] +
                 ['Programming Language :: Python :: ' + o for o in py_versions[py_versions.index(min_python):]],
     url=cfg['git_url'],
-    packages=setuptools.find_packages(include=['raad', 'raad.*']),
-    include_package_data=True,
+    packages=setuptools.find_packages(include=['raad', 'raad.*']) + [TEACHER_PKG],
+    package_dir={TEACHER_PKG: 'checkpoints/teacher_lite0'},
+    package_data={TEACHER_PKG: ['teacher.json', 'teacher.safetensors']},
+    include_package_data=False,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'ray': ray_requirements},
+    extras_require=extras,
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

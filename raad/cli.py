@@ -9,8 +9,8 @@ from pathlib import Path
 import raad
 
 # %% auto #0
-__all__ = ['cmd_distill', 'cmd_train', 'cmd_experiment', 'cmd_curve', 'cmd_eval', 'cmd_export', 'cmd_speed', 'cmd_bench',
-           'cmd_step_time', 'build_parser', 'main']
+__all__ = ['cmd_distill', 'cmd_train', 'cmd_experiment', 'cmd_curve', 'cmd_eval', 'cmd_predict', 'cmd_export', 'cmd_speed',
+           'cmd_bench', 'cmd_step_time', 'HelpFormatter', 'build_parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #c005
 def cmd_distill(a):
@@ -101,15 +101,25 @@ def cmd_eval(a):
                  progress=not a.quiet, model_config=cfg)
     print(json.dumps({k: round(r[k], 4) for k in ('image_auroc', 'image_ap', 'pixel_auroc', 'au_pro')}))
 
+def cmd_predict(a):
+    from raad.evaluate import predict_folder
+    rows = predict_folder(a.model, a.images, a.out, threshold=a.threshold, heatmaps=not a.no_heatmaps, device=a.device, bf16=a.bf16, progress=not a.quiet)
+    bad = sum(bool(r['error']) for r in rows); defective = sum(r['verdict'] == 'defective' for r in rows)
+    print(f"{len(rows)} images: {defective} defective, {len(rows) - bad - defective} good, {bad} unreadable; written to {Path(a.out)/'predictions.csv'}")
+
 def cmd_export(a):
     from raad.train import load_model, save_model
+    if a.format == 'onnx':
+        from raad.onnx_deploy import export_onnx
+        r = export_onnx(a.model, a.out, opset=a.opset, check=not a.no_check)
+        print(f"onnx model written to {r['path']}" + (f" (ONNX Runtime vs torch: max |diff| {r['max_abs_diff']:.2e})" if 'max_abs_diff' in r else '')); return
     if a.format == 'int8':
         from raad.deploy import export_int8
         if not (a.data and a.category): raise ValueError("--format int8 needs --data and --category: a few training images calibrate the integer ranges")
         export_int8(a.model, a.out, a.data, a.category, n=a.calib_images, max_bits=a.weight_bits)
         print(f"int8 model written to {a.out}"); return
     model, cfg = load_model(a.model)
-    if a.format not in ('fp32', 'fp16'): raise ValueError(f"unknown format {a.format!r}: use fp32, fp16 or int8")
+    if a.format not in ('fp32', 'fp16'): raise ValueError(f"unknown format {a.format!r}: use fp32, fp16, int8 or onnx")
     if cfg.get('deploy'): raise ValueError(f"{a.model} is a deployed {cfg['deploy']} model; export from its float or RAAD source")
     save_model(a.out, model, {**{k: v for k, v in cfg.items() if k not in ('format', 'raad_version')}, 'exported_from': str(a.model),
                                'weights_dtype': a.format}, half=a.format == 'fp16')
@@ -146,14 +156,25 @@ def cmd_step_time(a):
     if a.out: save_json(a.out, res)
 
 # %% ../nbs/07_cli.ipynb #c007
+class HelpFormatter(argparse.HelpFormatter):
+    "Help that always states an option's default: '(default: X)' appended unless the text already names it; flags are off by default."
+    def _get_help_string(self, action):
+        h = action.help or ''
+        if not action.option_strings or action.default is argparse.SUPPRESS or 'default' in h or '%(default)' in h: return h
+        if action.required: return f'{h} (required)'
+        if action.nargs == 0 and action.default in (False, None): return f'{h} (default: off)'
+        return f'{h} (default: %(default)s)'
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog='raad', description='RAAD / EfficientAD-S industrial anomaly detection')
+    p = argparse.ArgumentParser(prog='raad', description='RAAD / EfficientAD-S industrial anomaly detection', formatter_class=HelpFormatter)
+    p.add_argument('--version', action='version', version=f'raad {raad.__version__}', help="print raad's version and exit")
     p.add_argument('--debug', action='store_true', help='show full tracebacks')
     debug = dict(action='store_true', default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # `raad X --debug` too; SUPPRESS keeps `raad --debug X`
     sub = p.add_subparsers(dest='command', required=True)
+    def add(name, help): return sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
     def ray_options(s):
         s.add_argument('--ray', nargs='?', const='', default=None, metavar='ADDRESS',
-                       help="run each (set, seed, variant) as a Ray task: no ADDRESS joins $RAY_ADDRESS or starts a local Ray; 'auto' or ray://HEAD:10001 a cluster (pip install 'raad[ray]')")
+                       help="run each (set, seed, variant) as a Ray task: no ADDRESS joins $RAY_ADDRESS or starts a local Ray; 'auto' or ray://HEAD:10001 a cluster (pip install 'raad[ray]') (default: no Ray, runs one after another)")
         s.add_argument('--ray-cpus', type=float, default=1, help='CPUs of one run (default 1; torch uses as many threads)')
         s.add_argument('--ray-gpus', type=float, default=0, help='GPUs of one run (default 0; 0.5 packs two runs on a GPU)')
         s.add_argument('--ray-retries', type=int, default=2, help='retries of a failed run (default 2); failures go to OUT/ray_report.json')
@@ -162,85 +183,100 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument('--bf16', action=argparse.BooleanOptionalAction, default=None, help='bf16 autocast (default: on CPUs with native bf16)')
         s.add_argument('--quiet', action='store_true', help='no progress bars')
         s.add_argument('--debug', **debug)
-    d = sub.add_parser('distill', help='distil a PDN teacher from an ImageNet backbone (Eq. 1)')
-    d.add_argument('--images', nargs='+', default=[], help='folders of training images (searched recursively)')
-    d.add_argument('--out', required=True); d.add_argument('--steps', type=int, default=10_000); d.add_argument('--batch-size', type=int, default=8)
+    presets = dict(choices=['tiny', 'cpu', 'paper'], help='training recipe: tiny (tests, seconds), cpu (our benchmarks), paper (the paper\'s steps, for a GPU)')
+    d = add('distill', 'distil a PDN teacher from an ImageNet backbone (Eq. 1)')
+    d.add_argument('--images', nargs='+', default=[], help='folders of training images (searched recursively) (default: none)')
+    d.add_argument('--out', required=True, help='folder for the teacher and its resumable state')
+    d.add_argument('--steps', type=int, default=10_000, help='optimizer steps'); d.add_argument('--batch-size', type=int, default=8, help='crops per step')
     d.add_argument('--image-size', type=int, default=256, help='side of the PDN crops (the backbone sees twice this)')
     d.add_argument('--lr', type=float, default=1e-4, help="Adam learning rate (EfficientAD: 1e-4 for 60k steps)")
-    d.add_argument('--backbone', default='efficientnet_lite0', choices=['efficientnet_lite0', 'wide_resnet101_2'])
-    d.add_argument('--backbone-weights', default=None, help='local weights file for the backbone')
+    d.add_argument('--backbone', default='efficientnet_lite0', choices=['efficientnet_lite0', 'wide_resnet101_2'], help='ImageNet backbone to mimic')
+    d.add_argument('--backbone-weights', default=None, help="local weights file for the backbone (default: the backbone's packaged weights)")
     d.add_argument('--synthetic', type=int, default=0, help='add N synthetic textures to the corpus')
-    d.add_argument('--natural', action='store_true', help="add scikit-image's natural photographs to the corpus")
-    d.add_argument('--save-every', type=int, default=100); d.add_argument('--resume', action='store_true'); d.add_argument('--seed', type=int, default=0)
-    d.add_argument('--cache', action=argparse.BooleanOptionalAction, default=True, help='keep decoded images in memory (--no-cache for ImageNet-size corpora)')
+    d.add_argument('--natural', action='store_true', help="add scikit-image's natural photographs to the corpus (needs raad[natural])")
+    d.add_argument('--save-every', type=int, default=100, help='steps between saved states')
+    d.add_argument('--resume', action='store_true', help='continue from the state saved in --out'); d.add_argument('--seed', type=int, default=0, help='random seed')
+    d.add_argument('--cache', action=argparse.BooleanOptionalAction, default=True, help='keep decoded images in memory (default: on; --no-cache for ImageNet-size corpora)')
     common(d); d.set_defaults(func=cmd_distill)
-    t = sub.add_parser('train', help='train EfficientAD-S on the normal images of a category')
-    t.add_argument('--data', required=True, help='data root (MVTec AD, MVTec LOCO or VisA layout)'); t.add_argument('--category', required=True)
-    t.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); t.add_argument('--out', required=True)
-    t.add_argument('--seed', type=int, default=0); t.add_argument('--resume', action='store_true')
-    t.add_argument('--teacher', default=None, help='distilled teacher folder (default: $RAAD_TEACHER or the shipped checkpoints/teacher_lite0)')
-    t.add_argument('--steps', type=int, default=None, help="override the preset's number of steps")
+    t = add('train', 'train EfficientAD-S on the normal images of a category')
+    t.add_argument('--data', required=True, help='data root (MVTec AD, MVTec LOCO or VisA layout)'); t.add_argument('--category', required=True, help='category folder inside --data')
+    t.add_argument('--preset', default='cpu', **presets); t.add_argument('--out', required=True, help='folder for the model and its resumable state')
+    t.add_argument('--seed', type=int, default=0, help='random seed'); t.add_argument('--resume', action='store_true', help='continue from the state saved in --out')
+    t.add_argument('--teacher', default=None, help='distilled teacher folder (default: $RAAD_TEACHER or the shipped teacher_lite0)')
+    t.add_argument('--steps', type=int, default=None, help="override the preset's number of steps (default: the preset's)")
     t.add_argument('--minutes', type=float, default=None,
-                   help='wall-clock budget instead of a step count: the LR drops ×0.1 for the last 5 %% of it; the steps reached go to config.json (--steps N reproduces the run)')
-    t.add_argument('--penalty-images', default=None, help='folder of natural images for the penalty term of Eq. 5')
+                   help='wall-clock budget instead of a step count: the LR drops ×0.1 for the last 5 %% of it; the steps reached go to config.json (--steps N reproduces the run) (default: none, count steps)')
+    t.add_argument('--penalty-images', default=None, help='folder of natural images for the penalty term of Eq. 5 (default: no penalty)')
     t.add_argument('--method', default='baseline', choices=['baseline', 'raad'],
                    help='baseline: EfficientAD-S; raad: baseline, then HQS bits, Fisher PTQ and recalibration (always resumes)')
     t.add_argument('--baseline', default=None, help='--method raad: a trained baseline folder to start from (default: train one into OUT/baseline)')
     common(t); t.set_defaults(func=cmd_train)
-    ex = sub.add_parser('experiment', help="the paper's Tables 1 and 3 and Figure 7 on the shared sets, with the fair control (resumable)")
-    ex.add_argument('--data-root', default='../shared/data'); ex.add_argument('--out', default='runs/raad')
-    ex.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); ex.add_argument('--seeds', type=int, nargs='+', default=[0])
+    ex = add('experiment', "the paper's Tables 1 and 3 and Figure 7 on the shared sets, with the fair control (resumable)")
+    ex.add_argument('--data-root', default='../shared/data', help='folder holding the benchmark data sets'); ex.add_argument('--out', default='runs/raad', help='folder for runs and tables')
+    ex.add_argument('--preset', default='cpu', **presets); ex.add_argument('--seeds', type=int, nargs='+', default=[0], help='random seeds, one run each')
     ex.add_argument('--sets', nargs='+', default=None, help='category or data-set names (default: all three)')
     ex.add_argument('--variants', nargs='+', default=None, help='default: control raad ptq8 lsq8 w4 w3 w2')
     ex.add_argument('--bench-dir', default='runs/bench', help="where the baselines are (shared with `raad bench`)")
-    ex.add_argument('--merge', nargs='+', default=None, metavar='RESULTS_JSON', help='write the tables of these results.json files (from separate runs) to --out; trains nothing')
-    ex.add_argument('--teacher', default=None); ray_options(ex); common(ex); ex.set_defaults(func=cmd_experiment)
-    e = sub.add_parser('eval', help='evaluate a model on the test split of a category')
-    e.add_argument('--model', required=True); e.add_argument('--data', required=True); e.add_argument('--category', required=True)
-    e.add_argument('--out', required=True); e.add_argument('--save-maps', action='store_true')
+    ex.add_argument('--merge', nargs='+', default=None, metavar='RESULTS_JSON', help='write the tables of these results.json files (from separate runs) to --out; trains nothing (default: run)')
+    ex.add_argument('--teacher', default=None, help='distilled teacher folder (default: $RAAD_TEACHER or the shipped teacher_lite0)'); ray_options(ex); common(ex); ex.set_defaults(func=cmd_experiment)
+    e = add('eval', 'evaluate a model on the test split of a category')
+    e.add_argument('--model', required=True, help='checkpoint folder or Hub repo id'); e.add_argument('--data', required=True, help='data root')
+    e.add_argument('--category', required=True, help='category folder inside --data')
+    e.add_argument('--out', required=True, help='folder for metrics.json and figures'); e.add_argument('--save-maps', action='store_true', help='also save the anomaly maps')
     e.add_argument('--eval-size', type=_eval_size, default=None, metavar='native|N',
                    help="'native' (default): maps at each image's own resolution, as published MVTec numbers; N: an N×N grid")
     common(e); e.set_defaults(func=cmd_eval)
-    x = sub.add_parser('export', help='write a checkpoint in another format (fp16 halves its size; int8 runs on integer CPU kernels)')
-    x.add_argument('--model', required=True); x.add_argument('--out', required=True)
-    x.add_argument('--format', default='fp16', choices=['fp32', 'fp16', 'int8'])
-    x.add_argument('--data', default=None, help='int8: data root whose training images calibrate the ranges')
-    x.add_argument('--category', default=None); x.add_argument('--calib-images', type=int, default=16)
+    pr = add('predict', 'score a folder of images: predictions.csv (path, score, verdict, error) and heatmap PNGs')
+    pr.add_argument('--model', required=True, help="checkpoint folder or Hugging Face Hub repo id 'owner/name[@revision]'")
+    pr.add_argument('--images', required=True, help='an image file or a folder of images (searched recursively)')
+    pr.add_argument('--out', required=True, help='folder for predictions.csv and heatmaps/')
+    pr.add_argument('--threshold', type=float, default=None, help="verdict threshold on the score (default: the model's calibrated threshold, else 0.1)")
+    pr.add_argument('--no-heatmaps', action='store_true', help='write the CSV only')
+    common(pr); pr.set_defaults(func=cmd_predict)
+    x = add('export', 'write a checkpoint in another format (fp16 halves its size; int8 runs on integer CPU kernels; onnx for ONNX Runtime / OpenVINO)')
+    x.add_argument('--model', required=True, help='checkpoint folder'); x.add_argument('--out', required=True, help='output folder')
+    x.add_argument('--format', default='fp16', choices=['fp32', 'fp16', 'int8', 'onnx'], help='output format')
+    x.add_argument('--data', default=None, help='int8: data root whose training images calibrate the ranges (default: none)')
+    x.add_argument('--category', default=None, help='int8: category inside --data (default: none)'); x.add_argument('--calib-images', type=int, default=16, help='int8: calibration images')
     x.add_argument('--weight-bits', type=int, default=7, choices=[7, 8],
                    help='int8: widest weight grid; 7 (default) is exact on every x86 CPU, 8 only on CPUs with VNNI (AVX2 saturates)')
+    x.add_argument('--opset', type=int, default=17, help='onnx: ONNX opset version')
+    x.add_argument('--no-check', action='store_true', help='onnx: skip the ONNX Runtime comparison with torch (default: check)')
     x.add_argument('--debug', **debug); x.set_defaults(func=cmd_export)
-    c = sub.add_parser('curve', help='learning curves: train with snapshots, evaluate each at native resolution (with and without the border treatment)')
-    c.add_argument('--data-root', default='../shared/data'); c.add_argument('--out', default='runs/curve')
+    c = add('curve', 'learning curves: train with snapshots, evaluate each at native resolution (with and without the border treatment)')
+    c.add_argument('--data-root', default='../shared/data', help='folder holding the benchmark data sets'); c.add_argument('--out', default='runs/curve', help='folder for runs')
     c.add_argument('--sets', nargs='+', default=None, help='category or data-set names (default: all three)')
-    c.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); c.add_argument('--seeds', type=int, nargs='+', default=[0])
+    c.add_argument('--preset', default='cpu', **presets); c.add_argument('--seeds', type=int, nargs='+', default=[0], help='random seeds, one run each')
     c.add_argument('--steps', type=int, default=None, help="the run's steps (default: the preset's)")
     c.add_argument('--minutes', type=float, default=None, help='a wall-clock training budget per run instead of --steps (default: none)')
     c.add_argument('--snapshots', type=int, nargs='+', default=[500, 1000, 2000, 4000, 8000], help='steps at which a snapshot is evaluated')
-    c.add_argument('--seconds-per-step', type=float, default=None, help='idle step time (from raad step-time) to convert steps to minutes')
-    c.add_argument('--cpu', default='', help='the CPU the step time was measured on, for the figure')
-    c.add_argument('--json', default=None, help='write all curves to this JSON file')
-    c.add_argument('--results', default=None, help="write each run's final metrics as benchmark rows (raad bench's format) to this JSON file"); c.add_argument('--figure', default=None, help='PNG of the curves')
-    c.add_argument('--teacher', default=None); common(c); c.set_defaults(func=cmd_curve)
-    b = sub.add_parser('bench', help='train and evaluate the baseline on the shared benchmark sets')
-    b.add_argument('--data-root', default='../shared/data'); b.add_argument('--out', default='runs/bench')
-    b.add_argument('--preset', default='cpu', choices=['tiny', 'cpu', 'paper']); b.add_argument('--seeds', type=int, nargs='+', default=[0])
+    c.add_argument('--seconds-per-step', type=float, default=None, help='idle step time (from raad step-time) to convert steps to minutes (default: steps only)')
+    c.add_argument('--cpu', default='', help='the CPU the step time was measured on, for the figure (default: unnamed)')
+    c.add_argument('--json', default=None, help='write all curves to this JSON file (default: not written)')
+    c.add_argument('--results', default=None, help="write each run's final metrics as benchmark rows (raad bench's format) to this JSON file (default: not written)")
+    c.add_argument('--figure', default=None, help='PNG of the curves (default: not drawn)')
+    c.add_argument('--teacher', default=None, help='distilled teacher folder (default: $RAAD_TEACHER or the shipped teacher_lite0)'); common(c); c.set_defaults(func=cmd_curve)
+    b = add('bench', 'train and evaluate the baseline on the shared benchmark sets')
+    b.add_argument('--data-root', default='../shared/data', help='folder holding the benchmark data sets'); b.add_argument('--out', default='runs/bench', help='folder for runs')
+    b.add_argument('--preset', default='cpu', **presets); b.add_argument('--seeds', type=int, nargs='+', default=[0], help='random seeds, one run each')
     b.add_argument('--sets', nargs='+', default=None, help='category or data-set names (default: all three)')
-    b.add_argument('--teacher', default=None); ray_options(b); common(b); b.set_defaults(func=cmd_bench)
-    sp = sub.add_parser('speed', help='latency, throughput, memory and size of fp32, bf16/fp16, fake-quant and int8 inference')
-    sp.add_argument('--model', required=True, help='the fp32 checkpoint'); sp.add_argument('--data', default=None); sp.add_argument('--category', default=None)
+    b.add_argument('--teacher', default=None, help='distilled teacher folder (default: $RAAD_TEACHER or the shipped teacher_lite0)'); ray_options(b); common(b); b.set_defaults(func=cmd_bench)
+    sp = add('speed', 'latency, throughput, memory and size of fp32, bf16/fp16, fake-quant and int8 inference')
+    sp.add_argument('--model', required=True, help='the fp32 checkpoint'); sp.add_argument('--data', default=None, help='fakequant/int8: data root whose training images calibrate them (default: none; needed unless --raad and --int8 are given)')
+    sp.add_argument('--category', default=None, help='category inside --data (default: none)')
     sp.add_argument('--raad', default=None, help='a RAAD (fake-quant) checkpoint (default: the fp32 model with 8-bit fake quantizers)')
     sp.add_argument('--int8', default=None, help='an exported int8 folder (default: exported from --raad, else --model)')
     sp.add_argument('--threads', type=int, default=None, help='torch threads (default: all cores)')
-    sp.add_argument('--runs', type=int, default=30); sp.add_argument('--warmup', type=int, default=3)
+    sp.add_argument('--runs', type=int, default=30, help='timed forwards per variant'); sp.add_argument('--warmup', type=int, default=3, help='untimed forwards first')
     sp.add_argument('--batches', type=int, nargs='+', default=[1, 8], help='batch sizes: 1 gives the latency, 8 the throughput')
-    sp.add_argument('--variants', nargs='+', default=None, choices=['fp32', 'fp32_channels_last', 'bf16', 'fp16', 'fakequant', 'int8'],
-                    help='default: all but fp16 on a CPU, all on a GPU (int8 reported as skipped there)')
+    sp.add_argument('--variants', nargs='+', default=None, choices=['fp32', 'fp32_channels_last', 'bf16', 'fp16', 'fakequant', 'int8', 'onnxruntime', 'openvino', 'openvino_bf16'],
+                    help='default: all torch variants but fp16 on a CPU, all on a GPU (int8 reported as skipped there); onnxruntime, openvino, openvino_bf16: the fp32 model exported to ONNX, timed only when named')
     sp.add_argument('--device', default=None, help="'cpu' or 'cuda' (default: cuda if available; int8 runs on the CPU only)")
-    sp.add_argument('--calib-images', type=int, default=16); sp.add_argument('--out', default=None, help='JSON file for the results')
-    sp.add_argument('--quiet', action='store_true'); sp.add_argument('--debug', **debug); sp.set_defaults(func=cmd_speed)
-    st = sub.add_parser('step-time', help='time one training step in fp32, channels-last and bf16 (fp16 on a GPU)')
+    sp.add_argument('--calib-images', type=int, default=16, help='int8: calibration images'); sp.add_argument('--out', default=None, help='JSON file for the results (default: not written)')
+    sp.add_argument('--quiet', action='store_true', help='no progress bars'); sp.add_argument('--debug', **debug); sp.set_defaults(func=cmd_speed)
+    st = add('step-time', 'time one training step in fp32, channels-last and bf16 (fp16 on a GPU)')
     st.add_argument('--device', default=None, help="'cpu' (default) or 'cuda'")
-    st.add_argument('--n', type=int, default=5); st.add_argument('--out', default=None, help='JSON file for the timings')
+    st.add_argument('--n', type=int, default=5, help='timed steps'); st.add_argument('--out', default=None, help='JSON file for the timings (default: not written)')
     st.add_argument('--bf16', action=argparse.BooleanOptionalAction, default=True, help='also time bf16 autocast (slow where emulated)')
     st.add_argument('--debug', **debug); st.set_defaults(func=cmd_step_time)
     return p
@@ -253,7 +289,7 @@ def main(argv=None) -> int:
         args.func(args)
     except KeyboardInterrupt:
         print('raad: interrupted', file=sys.stderr); return 130
-    except (ValueError, FileNotFoundError, OSError, RuntimeError) as e:
+    except (ValueError, FileNotFoundError, OSError, RuntimeError, ImportError) as e:  # ImportError: raad.runtime.MissingExtra
         if args.debug: raise
         if isinstance(getattr(e, 'signal', None), str):  # raad.train.TrainingInterrupted: the state is saved; exit as a signal does
             print(f'raad: {e}', file=sys.stderr); return 128 + signal.Signals[e.signal].value  # 143 SIGTERM, 130 SIGINT

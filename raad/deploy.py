@@ -15,9 +15,10 @@ from .quant import FakeQuantizer, QuantConv2d, quant_convs, quantize_model, _ini
 from .runtime import save_tensors, save_json, cpu_has, cpu_has_bf16, autocast, synchronize
 
 # %% auto #0
-__all__ = ['SAFE_WEIGHT_BITS', 'INT8_FORMAT', 'VARIANTS', 'cpu_has_vnni', 'int8_weight', 'output_ranges', 'int8_spec', 'Int8Net',
-           'Int8EfficientAD', 'to_int8', 'save_int8', 'load_int8', 'calibration_images', 'export_int8', 'time_forward',
-           'folder_size_mb', 'run_variant', 'default_variants', 'speed_report', 'speed_table']
+__all__ = ['SAFE_WEIGHT_BITS', 'INT8_FORMAT', 'VARIANTS', 'ONNX_VARIANTS', 'cpu_has_vnni', 'int8_weight', 'output_ranges',
+           'int8_spec', 'Int8Net', 'Int8EfficientAD', 'to_int8', 'save_int8', 'load_int8', 'calibration_images',
+           'export_int8', 'time_forward', 'folder_size_mb', 'run_variant', 'default_variants', 'speed_report',
+           'speed_table']
 
 # %% ../nbs/15_deploy.ipynb #c005
 SAFE_WEIGHT_BITS = 7  # u8 x s8 pairs cannot saturate AVX2's 16-bit vpmaddubsw with |q_w| <= 64
@@ -243,6 +244,9 @@ def time_forward(model, batch: int = 1, n: int = 30, warmup: int = 3, image_size
 
 # %% ../nbs/15_deploy.ipynb #c032
 def _load_variant(v: dict):
+    if v.get('runtime'):  # an ONNX export, run by ONNX Runtime or OpenVINO (chapter 16)
+        from raad.onnx_deploy import OnnxAnomalyModel
+        return OnnxAnomalyModel(v['path'], v['runtime'], v.get('precision', 'fp32'), v.get('threads'))
     from raad.train import load_model
     model, cfg = load_model(v['path'], device=v.get('device', 'cpu'))
     if v.get('channels_last'): model = model.to(memory_format=torch.channels_last)
@@ -268,7 +272,7 @@ def _speed_worker(v: dict) -> dict:
 
 def folder_size_mb(folder) -> float:
     "Size on disk of a checkpoint folder's model.safetensors and config.json (MiB)."
-    return sum((Path(folder)/f).stat().st_size for f in ('model.safetensors', 'config.json') if (Path(folder)/f).exists()) / 2 ** 20
+    return sum((Path(folder)/f).stat().st_size for f in ('model.safetensors', 'model.onnx', 'config.json') if (Path(folder)/f).exists()) / 2 ** 20
 
 def run_variant(v: dict, timeout: float | None = None) -> dict:
     "Run `_speed_worker(v)` in a fresh Python process and return its result."
@@ -281,13 +285,16 @@ def run_variant(v: dict, timeout: float | None = None) -> dict:
 
 # %% ../nbs/15_deploy.ipynb #c034
 VARIANTS = ('fp32', 'fp32_channels_last', 'bf16', 'fp16', 'fakequant', 'int8')
+ONNX_VARIANTS = ('onnxruntime', 'openvino', 'openvino_bf16')  # the fp32 model exported to ONNX (chapter 16); only when asked for
 
 def default_variants(device='cpu') -> tuple[str, ...]:
-    "The variants `raad speed` times on `device` by default: fp16 only on a GPU."
+    "The variants `raad speed` times on `device` by default: fp16 only on a GPU; the ONNX ones only when named."
     return VARIANTS if torch.device(device).type == 'cuda' else tuple(v for v in VARIANTS if v != 'fp16')
 
 def _skip_reason(name: str, device: torch.device, bf16_native: bool) -> str | None:
     "Why variant `name` is not timed on `device` (None: it is)."
+    if name in ONNX_VARIANTS and device.type == 'cuda': return 'skipped: the ONNX Runtime and OpenVINO variants run on the CPU; time them with --device cpu'
+    if name == 'openvino_bf16' and not bf16_native: return 'not native, skipped: this CPU has no AVX-512 BF16/AMX'
     if device.type == 'cuda': return "skipped: torch's int8 kernels (x86/fbgemm) run on the CPU only; time it with --device cpu" if name == 'int8' else None
     if name == 'bf16' and not bf16_native: return 'not native, skipped: this CPU has no AVX-512 BF16/AMX, so bf16 is emulated and many times slower than fp32'
     if name == 'fp16': return 'skipped: fp16 autocast is a GPU path; on a CPU use bf16'
@@ -310,7 +317,13 @@ def _speed_variants(tmp, model_dir, data, category, raad_dir, int8_dir, threads,
     else: fake_source = str(raad_dir)
     if needs_int8:
         int8_dir = export_int8(raad_dir if user_raad else model_dir, tmp/'int8', data, category, calib_images)
-    spec = {'fp32': dict(path=model_dir), 'fp32_channels_last': dict(path=model_dir, channels_last=True),
+    onnx_dir = None
+    if any(v in ONNX_VARIANTS for v in variants) and device.type != 'cuda':
+        from raad.onnx_deploy import export_onnx
+        onnx_dir = tmp/'onnx'; export_onnx(model_dir, onnx_dir, check=False)
+    spec = {'onnxruntime': dict(path=onnx_dir, runtime='onnxruntime'), 'openvino': dict(path=onnx_dir, runtime='openvino', precision='fp32'),
+            'openvino_bf16': dict(path=onnx_dir, runtime='openvino', precision='bf16'),
+            'fp32': dict(path=model_dir), 'fp32_channels_last': dict(path=model_dir, channels_last=True),
             'bf16': dict(path=model_dir, channels_last=True, autocast_dtype='bfloat16'),
             'fp16': dict(path=model_dir, channels_last=True, autocast_dtype='float16'), 'fakequant': dict(path=raad_dir), 'int8': dict(path=int8_dir)}
     res = {'device': str(device), 'cpu': cpu_description(), 'torch': torch.__version__, 'threads': threads, 'bf16_native': cpu_has_bf16(),
@@ -335,7 +348,7 @@ def speed_report(model_dir, data=None, category: str | None = None, raad_dir=Non
     threads, device = threads or torch.get_num_threads(), torch.device(device)
     if device.type == 'cuda' and not torch.cuda.is_available(): raise ValueError("--device cuda, but torch sees no CUDA GPU here")
     variants = variants or default_variants(device)
-    if (bad := [v for v in variants if v not in VARIANTS]): raise ValueError(f"unknown variants {bad}; choose from {', '.join(VARIANTS)}")
+    if (bad := [v for v in variants if v not in VARIANTS + ONNX_VARIANTS]): raise ValueError(f"unknown variants {bad}; choose from {', '.join(VARIANTS + ONNX_VARIANTS)}")
     tmp = Path(tempfile.mkdtemp(prefix='raad_speed_'))
     try: res = _speed_variants(tmp, model_dir, data, category, raad_dir, int8_dir, threads, n, warmup, batches, variants, calib_images, progress, device)
     finally: shutil.rmtree(tmp, ignore_errors=True)

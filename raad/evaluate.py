@@ -16,7 +16,8 @@ from .pdn import combine_maps
 from .runtime import autocast, save_json, cpu_has_bf16, default_device, inference_layout
 
 # %% auto #0
-__all__ = ['predict', 'evaluate', 'pick_examples', 'save_grid']
+__all__ = ['DEFAULT_THRESHOLD', 'PREDICTION_COLUMNS', 'predict', 'evaluate', 'pick_examples', 'save_grid', 'image_files',
+           'predict_folder']
 
 # %% ../nbs/06_evaluate.ipynb #c005
 @torch.no_grad()
@@ -98,3 +99,53 @@ def save_grid(path, r: dict, samples, n: int = 8) -> Path:
     for a, t in zip(axes[:, 0], ('image', 'anomaly map', 'ground truth')): a.text(-0.05, 0.5, t, transform=a.transAxes, rotation=90, va='center', ha='right', fontsize=9)
     fig.tight_layout(); fig.savefig(path, dpi=80); plt.close(fig)
     return Path(path)
+
+# %% ../nbs/06_evaluate.ipynb #c101
+DEFAULT_THRESHOLD = 0.1  # the 0.995 quantile of normal validation pixels on the normalised map scale
+PREDICTION_COLUMNS = ('path', 'score', 'verdict', 'error', 'heatmap')
+
+def image_files(images) -> tuple[Path, list[Path]]:
+    "(root, image files) of a file or of a folder searched recursively (hidden files skipped)."
+    from raad.data import IMAGE_EXTENSIONS, DataError
+    p = Path(images)
+    if p.is_file(): return p.parent, [p]
+    if not p.is_dir(): raise DataError(f"{p}: no such image file or folder")
+    files = sorted(f for f in p.rglob('*') if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS
+                   and not any(part.startswith('.') for part in f.relative_to(p).parts))
+    if not files: raise DataError(f"{p}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder or below")
+    return p, files
+
+@torch.no_grad()
+def predict_folder(model, images, out, threshold: float | None = None, heatmaps: bool = True, config: dict | None = None,
+                   device=None, bf16: bool | None = None, progress: bool = True) -> list[dict]:
+    "Score every image in `images` with `model` (a checkpoint folder, Hub id or model); write `out/predictions.csv` and `out/heatmaps/`; return the rows."
+    import csv
+    from raad.data import DataError
+    from raad.attention import overlay
+    device = torch.device(device) if device else default_device()
+    bf16 = (device.type == 'cpu' and cpu_has_bf16()) if bf16 is None else bf16
+    if not isinstance(model, torch.nn.Module):
+        from raad.hub import load_pretrained
+        model, config = load_pretrained(model, device=device)
+    config = config or {}; model = model.to(device).eval()
+    threshold = float(threshold if threshold is not None else config.get('threshold', DEFAULT_THRESHOLD))
+    root, files = image_files(images)
+    out = Path(out); out.mkdir(parents=True, exist_ok=True); tfm = ImageTransform(int(config.get('image_size', 256))); rows = []
+    with inference_layout(model, device) as channels_last:
+        for f in (progress_bar(files) if progress else files):
+            row = dict.fromkeys(PREDICTION_COLUMNS, ''); row['path'] = str(f)
+            try: im = load_image(f)
+            except DataError as e: row['error'] = str(e); rows.append(row); continue
+            x = tfm(im)[None].to(device)
+            if channels_last: x = x.contiguous(memory_format=torch.channels_last)
+            with autocast(device, bf16): o = model(x)
+            amap = combine_maps(*model.normalize_maps(o['local'].float(), o['global'].float()), (im.size[1], im.size[0]))[0].cpu().numpy()
+            score = float(amap.max())
+            row.update(score=f'{score:.6f}', verdict='defective' if score >= threshold else 'good')
+            if heatmaps:
+                hm = out/'heatmaps'/f.relative_to(root).with_suffix('.png'); hm.parent.mkdir(parents=True, exist_ok=True)
+                overlay(im, amap, 0.5, vmin=0.0, vmax=2 * threshold).save(hm); row['heatmap'] = str(hm.relative_to(out))
+            rows.append(row)
+    with open(out/'predictions.csv', 'w', newline='') as fh:
+        w = csv.DictWriter(fh, PREDICTION_COLUMNS); w.writeheader(); w.writerows(rows)
+    return rows

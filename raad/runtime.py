@@ -14,7 +14,7 @@ from safetensors.torch import save_file, load_file
 __all__ = ['default_device', 'cpu_has', 'cpu_has_bf16', 'autocast', 'synchronize', 'seed_everything', 'prefers_channels_last',
            'inference_layout', 'channel_mean_std', 'atomic_write', 'save_json', 'save_tensors', 'save_training_state',
            'has_training_state', 'load_training_state', 'distributed', 'is_main_process', 'init_distributed',
-           'all_reduce_', 'broadcast_', 'barrier', 'close_distributed']
+           'all_reduce_', 'broadcast_', 'barrier', 'close_distributed', 'MissingExtra', 'require']
 
 # %% ../nbs/03_runtime.ipynb #c005
 def default_device() -> torch.device:
@@ -190,3 +190,15 @@ def close_distributed() -> None:
     "Leave the process group, if this process joined one."
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
+
+# %% ../nbs/03_runtime.ipynb #c023x
+class MissingExtra(ImportError):
+    "An optional dependency is not installed; the message names the pip extra that provides it."
+
+def require(module: str, extra: str, feature: str | None = None):
+    "Import and return `module`, or raise `MissingExtra` saying `pip install 'raad[extra]'`."
+    import importlib
+    try: return importlib.import_module(module)
+    except ImportError as e:
+        what = f"{feature} needs" if feature else "raad needs"
+        raise MissingExtra(f"{what} the optional package {module.split('.')[0]!r} ({e}); install it with: pip install 'raad[{extra}]'") from None

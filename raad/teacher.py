@@ -15,7 +15,7 @@ from fastprogress.fastprogress import progress_bar
 from .data import load_image, list_images, IMAGENET_MEAN, IMAGENET_STD, DataError
 from .pdn import pdn_small, pdn_medium
 from .runtime import (channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, has_training_state, save_tensors,
-                          save_json, cpu_has_bf16, default_device, distributed, init_distributed, all_reduce_, broadcast_, barrier, close_distributed)
+                          save_json, cpu_has_bf16, default_device, distributed, init_distributed, all_reduce_, broadcast_, barrier, close_distributed, require)
 
 # %% auto #0
 __all__ = ['LITE0_BLOCKS', 'MBConv', 'EfficientNetLite0', 'lite0_weights_path', 'load_lite0', 'load_file_weights',
@@ -178,11 +178,11 @@ def write_synthetic_textures(folder, n: int, size: int = 512, seed: int = 0) -> 
 
 def write_natural_images(folder) -> Path:
     "Write scikit-image's bundled natural photographs (astronaut, chelsea, coffee, ...) into `folder` as PNGs."
-    import skimage.data
+    skimage_data = require('skimage.data', 'natural', 'the natural-image corpus (--natural)')
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     for name in ('astronaut', 'chelsea', 'coffee', 'rocket', 'cat', 'hubble_deep_field', 'immunohistochemistry', 'retina',
                  'colorwheel', 'camera', 'brick', 'grass', 'gravel', 'moon', 'page', 'text', 'clock', 'coins', 'horse', 'logo'):
-        try: a = getattr(skimage.data, name)()
+        try: a = getattr(skimage_data, name)()
         except Exception: continue  # a data file that needs a download: skip it
         if a.dtype != np.uint8: a = (a.astype(np.float64) / max(float(a.max()), 1e-9) * 255).astype(np.uint8)
         Image.fromarray(a).save(folder/f'{name}.png')

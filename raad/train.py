@@ -21,10 +21,11 @@ from .runtime import (channel_mean_std, autocast, seed_everything, save_training
 from .teacher import load_teacher_weights
 
 # %% auto #0
-__all__ = ['PRESETS', 'IMNET_MEAN', 'IMNET_STD', 'CHECKPOINT_FORMAT', 'CHECKPOINTS', 'Preset', 'get_preset', 'hard_loss',
-           'efficientad_losses', 'augment_for_autoencoder', 'load_tensors', 'fit_teacher_normalization', 'raw_maps',
-           'fit_map_quantiles', 'fit_threshold', 'CheckpointError', 'save_model', 'load_model', 'default_teacher',
-           'TrainingInterrupted', 'stop_requests', 'decay_schedule', 'steps_for_decay', 'train_efficientad']
+__all__ = ['PRESETS', 'IMNET_MEAN', 'IMNET_STD', 'CHECKPOINT_FORMAT', 'CHECKPOINTS', 'PACKAGED_TEACHER', 'Preset', 'get_preset',
+           'hard_loss', 'efficientad_losses', 'augment_for_autoencoder', 'load_tensors', 'fit_teacher_normalization',
+           'raw_maps', 'fit_map_quantiles', 'fit_threshold', 'CheckpointError', 'save_model', 'load_model',
+           'default_teacher', 'TrainingInterrupted', 'stop_requests', 'decay_schedule', 'steps_for_decay',
+           'train_efficientad']
 
 # %% ../nbs/05_train.ipynb #c005
 @dataclass
@@ -170,11 +171,13 @@ def load_model(folder, device='cpu') -> tuple[EfficientAD, dict]:
 
 # %% ../nbs/05_train.ipynb #c021
 CHECKPOINTS = Path(__file__).resolve().parent.parent/'checkpoints' if '__file__' in globals() else Path('..').resolve()/'checkpoints'
+PACKAGED_TEACHER = Path(__file__).resolve().parent/'assets'/'teacher_lite0' if '__file__' in globals() else Path('../raad/assets/teacher_lite0').resolve()
 
 def default_teacher() -> Path:
-    "The teacher folder: $RAAD_TEACHER, else the repository's shipped `checkpoints/teacher_lite0`."
+    "The teacher folder: $RAAD_TEACHER, else the one installed with the package (a wheel), else the repository's `checkpoints/teacher_lite0`."
     import os
-    p = Path(os.environ.get('RAAD_TEACHER', CHECKPOINTS/'teacher_lite0'))
+    if 'RAAD_TEACHER' in os.environ: p = Path(os.environ['RAAD_TEACHER'])
+    else: p = next((q for q in (PACKAGED_TEACHER, CHECKPOINTS/'teacher_lite0') if (q/'teacher.safetensors').is_file()), CHECKPOINTS/'teacher_lite0')
     if not (p/'teacher.safetensors').is_file():
         raise FileNotFoundError(f"{p}: no distilled teacher found; pass --teacher DIR or run `raad distill`")
     return p

@@ -1,0 +1,47 @@
+"`raad export --format onnx` end to end on the shipped bottle model, run by ONNX Runtime and OpenVINO, and the error without the extra."
+import json, subprocess, sys
+from pathlib import Path
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+MODEL = REPO/'checkpoints'/'bottle_baseline'
+
+def raad(*args, check=True, env=None):
+    r = subprocess.run([sys.executable, '-m', 'raad.cli', *map(str, args)], capture_output=True, text=True, timeout=600, env=env)
+    if check: assert r.returncode == 0, r.stderr
+    return r
+
+@pytest.fixture(scope='module')
+def onnx_dir(tmp_path_factory):
+    pytest.importorskip('onnxruntime')
+    out = tmp_path_factory.mktemp('onnx')
+    r = raad('export', '--model', MODEL, '--out', out, '--format', 'onnx')
+    assert 'onnx model written to' in r.stdout and 'max |diff|' in r.stdout, r.stdout
+    return out
+
+@pytest.mark.parametrize('runtime, precision', [('onnxruntime', 'fp32'), ('openvino', 'fp32'), ('openvino', 'bf16')])
+def test_runtimes_match_torch(onnx_dir, runtime, precision):
+    if runtime == 'openvino': pytest.importorskip('openvino')
+    import torch
+    from raad.data import ImageTransform, load_image
+    from raad.onnx_deploy import OnnxAnomalyModel, AnomalyMapHead, within_tolerance
+    from raad.train import load_model
+    model, cfg = load_model(MODEL)
+    x = torch.stack([ImageTransform(256)(load_image(p)) for p in sorted((REPO/'examples').glob('bottle_*.png'))])
+    with torch.no_grad(): ref_map, ref_score = [t.numpy() for t in AnomalyMapHead(model)(x)]
+    amap, score = OnnxAnomalyModel(onnx_dir, runtime, precision, threads=1)(x)
+    assert amap.shape == ref_map.shape == (3, 256, 256) and score.shape == (3,)
+    if precision == 'fp32':
+        assert within_tolerance(amap, ref_map)[0] and within_tolerance(score, ref_score)[0]
+    else:  # bf16: looser, but the verdicts hold
+        assert np.array_equal(score >= cfg['threshold'], ref_score >= cfg['threshold']), (score, ref_score)
+    cfg_onnx = json.loads((onnx_dir/'config.json').read_text())
+    assert cfg_onnx['deploy'] == 'onnx' and cfg_onnx['onnx']['check']['max_abs_diff'] < 1e-4
+
+def test_export_without_onnxruntime_names_the_extra(tmp_path):
+    blocker = tmp_path/'block'; blocker.mkdir(); (blocker/'onnxruntime.py').write_text("raise ImportError('blocked for the test')")
+    import os
+    r = raad('export', '--model', MODEL, '--out', tmp_path/'o', '--format', 'onnx', check=False,
+             env={**os.environ, 'PYTHONPATH': f"{blocker}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"})
+    assert r.returncode == 2 and "pip install 'raad[onnx]'" in r.stderr, r.stderr
