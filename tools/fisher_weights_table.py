@@ -26,7 +26,7 @@ def fisher_table(baseline, data, calib_images: int = 8, floors=(0.0, 1.0), batch
         half = n == 'student.8' or g.shape[1] == 2 * cfg.get('out_channels', 384)
         layers[n] = {f'floor {f:g}': {k: round(v, 5) for k, v in weight_shares(fisher_weights(g, f), half=half).items()} for f in floors}
         layers[n]['zero_gradient_fraction'] = round((g == 0).float().mean().item(), 5)
-    return {'baseline': str(baseline), 'category': cfg['category'], 'data': str(data or cfg['data']), 'calib_images': calib_images,
+    return {'baseline': str(baseline), 'baseline_steps': cfg.get('steps'), 'category': cfg['category'], 'data': str(data or cfg['data']), 'calib_images': calib_images,
             'seed': cfg['seed'], 'task_loss': 'efficientad_task_loss (Eq. 5-6, hard mining at the 0.999 quantile)',
             'weights': 'fisher_weights: g^2 / mean(g^2) + floor, per block', 'second_half': "share on channels C/2.. (student.8: the autoencoder half)",
             'layers': layers}
