@@ -7,10 +7,10 @@ ROOT = Path(__file__).resolve().parent.parent
 METRICS = ('image_auroc', 'image_ap', 'pixel_auroc', 'au_pro')
 
 def readme_rows():
-    "Rows of README tables that start with `| dataset/category | preset | seed |`."
+    "Rows of README tables that start with `| dataset/category | preset | seed |` (not the learning-curve table, which has no preset column)."
     rows = []
     for line in (ROOT/'README.md').read_text().splitlines():
-        m = re.match(r'\|\s*(\w+)/(\w+)\s*\|\s*(\w+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|[^|]*\|' + r'\s*([\d.]+)\s*\|' * 4, line)
+        m = re.match(r'\|\s*(\w+)/(\w+)\s*\|\s*(tiny|cpu|paper)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|[^|]*\|' + r'\s*([\d.]+)\s*\|' * 4, line)
         if m: rows.append(m.groups())
     return rows
 
