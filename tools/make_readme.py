@@ -32,7 +32,8 @@ def _step_profile():
 
 TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile': _step_profile,
           'baseline_700': lambda: _baseline('history/baseline_cpu_700_steps.json'),
-          'raad_700': lambda: _raad('history/raad_cpu_700_steps.json')}
+          'raad_700': lambda: _raad('history/raad_cpu_700_steps.json'),
+          'speed_onnx': lambda: __import__('raad.deploy', fromlist=['speed_table']).speed_table(_json('speed_onnx_cpu.json'))}
 
 def fill(text: str) -> str:
     "Replace each `{{table:NAME}}` line of `text` by its generated table."
