@@ -65,6 +65,10 @@ def learning_curve(data_root, dataset: str, category: str, out, steps: int | Non
 # %% ../nbs/18_curves.ipynb #c009
 def _label(c: dict) -> str: return f"{c['dataset']}/{c['category']} (seed {c['seed']})"
 
+def _minutes(p: dict, seconds_per_step: float | None = None) -> float:
+    "Minutes of curve point `p`: its steps at `seconds_per_step` when given, else the training time it recorded."
+    return (p['steps'] * seconds_per_step if seconds_per_step else p['train_seconds'] or 0) / 60
+
 def curve_table(curves: list[dict], seconds_per_step: float | None = None) -> str:
     "Markdown table of the points of `curves` (percent); minutes from `seconds_per_step` when given, else the training minutes each point recorded."
     head = ('| data | seed | steps | ' + ('minutes | ' if seconds_per_step else 'training minutes | ') +
@@ -73,7 +77,7 @@ def curve_table(curves: list[dict], seconds_per_step: float | None = None) -> st
     rows = []
     for c in curves:
         for p in c['points']:
-            mins = [f"{(p['steps'] * seconds_per_step if seconds_per_step else p['train_seconds'] or 0) / 60:.0f}"]
+            mins = [f"{_minutes(p, seconds_per_step):.0f}"]
             vals = [f"{100 * p[k]:.1f}" for k in METRICS] + [f"{100 * p['no_border'][k]:.1f}" for k in ('image_auroc', 'au_pro')]
             rows.append('| ' + ' | '.join([f"{c['dataset']}/{c['category']}", str(c['seed']), str(p['steps']), *mins, *vals]) + ' |')
     return head + '\n'.join(rows) + '\n'
@@ -81,8 +85,7 @@ def curve_table(curves: list[dict], seconds_per_step: float | None = None) -> st
 def plot_curves(curves: list[dict], path, seconds_per_step: float | None = None, cpu: str = '') -> Path:
     "Save a figure of I-AUROC and AU-PRO (percent) against steps and against minutes (at `seconds_per_step`, else as each point recorded)."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    minutes = (lambda p: p['steps'] * seconds_per_step / 60) if seconds_per_step else (lambda p: (p['train_seconds'] or 0) / 60)
-    xs = [('steps', lambda p: p['steps']), ('training minutes' + (' on ' + cpu if cpu else ''), minutes)]
+    xs = [('steps', lambda p: p['steps']), ('training minutes' + (' on ' + cpu if cpu else ''), lambda p: _minutes(p, seconds_per_step))]
     fig, axes = plt.subplots(2, len(xs), figsize=(5.5 * len(xs), 7), squeeze=False)
     for col, (xlabel, x_of) in enumerate(xs):
         for row, (key, name) in enumerate((('image_auroc', 'I-AUROC'), ('au_pro', 'AU-PRO'))):

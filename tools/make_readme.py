@@ -23,6 +23,10 @@ def _raad(name='raad_cpu.json'):
     from raad.pipeline import experiment_tables
     return experiment_tables(_json(name))
 
+def _speed_onnx():
+    from raad.deploy import speed_table
+    return speed_table(_json('speed_onnx_cpu.json'))
+
 def _step_profile():
     p = _json('step_profile_cpu.json'); names = list(p['ms'])
     parts = [k for k in p['ms'][names[0]] if isinstance(p['ms'][names[0]], dict)]
@@ -33,7 +37,7 @@ def _step_profile():
 TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile': _step_profile,
           'baseline_700': lambda: _baseline('history/baseline_cpu_700_steps.json'),
           'raad_700': lambda: _raad('history/raad_cpu_700_steps.json'),
-          'speed_onnx': lambda: __import__('raad.deploy', fromlist=['speed_table']).speed_table(_json('speed_onnx_cpu.json'))}
+          'speed_onnx': _speed_onnx}
 
 def fill(text: str) -> str:
     "Replace each `{{table:NAME}}` line of `text` by its generated table."
