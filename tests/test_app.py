@@ -117,11 +117,15 @@ def test_gradio_client_end_to_end(checkpoints, tmp_path):
 
 SHIPPED_DIR = ROOT/'checkpoints'
 
+def use_shipped(label, monkeypatch):
+    "Serve the shipped checkpoints (skip where the model behind `label` is not shipped)."
+    if not (SHIPPED_DIR/app.SHIPPED[label]/'config.json').is_file(): pytest.skip(f'{app.SHIPPED[label]} not shipped')
+    monkeypatch.setattr(app, 'CHECKPOINT_DIR', SHIPPED_DIR)
+
 @pytest.mark.parametrize('label', [BASELINE, RAAD])
 def test_shipped_models_judge_the_examples_right(label, monkeypatch):
     "The shipped bottle models (not random weights): the good example is GOOD, the broken and contaminated ones DEFECTIVE."
-    if not (SHIPPED_DIR/app.SHIPPED[label]/'config.json').is_file(): pytest.skip(f'{app.SHIPPED[label]} not shipped')
-    monkeypatch.setattr(app, 'CHECKPOINT_DIR', SHIPPED_DIR)
+    use_shipped(label, monkeypatch)
     images = {ROOT/'examples'/'bottle_good.png': 'GOOD', ROOT/'examples'/'bottle_broken_large.png': 'DEFECTIVE',
               ROOT/'examples'/'bottle_contamination.png': 'DEFECTIVE'}
     for path, expected in images.items():
@@ -137,6 +141,5 @@ def test_shipped_models_catch_the_first_contamination_a_user_tried(label, monkey
     from conftest import SHARED_DATA
     first_try = SHARED_DATA/'mvtec_ad'/'bottle'/'test'/'contamination'/'003.png'
     if not first_try.is_file(): pytest.skip(f'{first_try} absent (the shared data is not here)')
-    if not (SHIPPED_DIR/app.SHIPPED[label]/'config.json').is_file(): pytest.skip(f'{app.SHIPPED[label]} not shipped')
-    monkeypatch.setattr(app, 'CHECKPOINT_DIR', SHIPPED_DIR)
+    use_shipped(label, monkeypatch)
     assert app.predict(str(first_try), label)[2].startswith('DEFECTIVE')
