@@ -3,7 +3,8 @@
 Run `python app.py` and open http://127.0.0.1:7860. Works offline with the shipped checkpoints in `checkpoints/`;
 with a network (or a filled Hub cache) it also loads checkpoints from the Hugging Face Hub.
 
-Environment: RAAD_CHECKPOINTS (folder of shipped checkpoints, default ./checkpoints), RAAD_HUB_REPO and
+Environment: RAAD_CHECKPOINTS (folder of shipped checkpoints, default ./checkpoints), RAAD_SHIPPED_REPOS (Hub repo ids
+that stand in for absent shipped folders, `bottle_baseline=owner/name@rev,bottle_raad=owner/name@rev`), RAAD_HUB_REPO and
 RAAD_HUB_REVISION (default Hub repo id and pinned revision), GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (where to serve),
 RAAD_QUEUE_SIZE (requests allowed to wait, default 16), RAAD_MAX_FILE_SIZE (largest upload, default 50mb).
 
@@ -47,10 +48,26 @@ LAYER_CAPTIONS = {'layer1': 'layer 1 (conv 3→128)', 'layer2': 'layer 2 (conv 1
                   'global': 'global map (autoencoder vs student)'}
 DEVICE = default_device()
 
-def shipped_models(folder=None) -> dict[str, Path]:
-    "Shipped checkpoints present in `folder` (default CHECKPOINT_DIR): label -> path."
-    folder = Path(folder or CHECKPOINT_DIR)
-    return {label: folder/name for label, name in SHIPPED.items() if (folder/name/'config.json').is_file()}
+def parse_shipped_repos(text: str) -> dict[str, str]:
+    "RAAD_SHIPPED_REPOS, e.g. `bottle_baseline=owner/name@rev,bottle_raad=owner/name@rev`: shipped folder name -> Hub repo id."
+    repos = {}
+    for item in filter(None, (t.strip() for t in (text or '').split(','))):
+        name, sep, repo = (t.strip() for t in item.partition('='))
+        if not sep or name not in SHIPPED.values() or not repo:
+            raise ValueError(f"RAAD_SHIPPED_REPOS: {item!r} is not NAME=owner/name[@revision] with NAME one of {', '.join(SHIPPED.values())}")
+        repos[name] = repo
+    return repos
+
+SHIPPED_REPOS = parse_shipped_repos(os.environ.get('RAAD_SHIPPED_REPOS', ''))  # a Space: the shipped models from the Hub
+
+def shipped_models(folder=None, repos: dict | None = None) -> dict[str, Path | str]:
+    "The shipped models: label -> folder in `folder` (default CHECKPOINT_DIR) or, where that is absent, the Hub repo id `repos` names."
+    folder, repos = Path(folder or CHECKPOINT_DIR), SHIPPED_REPOS if repos is None else repos
+    models = {}
+    for label, name in SHIPPED.items():
+        if (folder/name/'config.json').is_file(): models[label] = folder/name
+        elif name in repos: models[label] = repos[name]
+    return models
 
 def startup_message(models: dict) -> str:
     "One paragraph on what the app can run, shown at the top of the page."

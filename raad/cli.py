@@ -10,7 +10,7 @@ import raad
 
 # %% auto #0
 __all__ = ['cmd_distill', 'cmd_train', 'cmd_experiment', 'cmd_curve', 'cmd_eval', 'cmd_predict', 'cmd_export', 'cmd_speed',
-           'cmd_bench', 'cmd_step_time', 'HelpFormatter', 'build_parser', 'main']
+           'cmd_push', 'cmd_bench', 'cmd_step_time', 'HelpFormatter', 'build_parser', 'main']
 
 # %% ../nbs/07_cli.ipynb #c005
 def cmd_distill(a):
@@ -33,16 +33,28 @@ def cmd_distill(a):
     finally: close_distributed()
     if main: print(f"teacher written to {a.out}")
 
+def _teacher(source):
+    "A `--teacher` value as a folder: the folder itself, or a Hub repo id `owner/name[@revision]` fetched into the Hub cache (None: the default teacher)."
+    if source is None: return None
+    from raad.hub import resolve_checkpoint, TEACHER_FILES
+    return resolve_checkpoint(source, files=TEACHER_FILES)
+
+def _checkpoint(source):
+    "A `--model` / `--baseline` value as a folder: the folder itself, or a Hub repo id fetched into the Hub cache."
+    if source is None: return None
+    from raad.hub import resolve_checkpoint
+    return resolve_checkpoint(source)
+
 def cmd_train(a):
     if a.method == 'raad':
         from raad.pipeline import train_raad
         if a.steps is not None or a.penalty_images or a.minutes: raise ValueError("--steps, --minutes and --penalty-images apply to --method baseline; train the baseline first and pass it with --baseline")
-        train_raad(a.data, a.category, a.out, preset=a.preset, baseline=a.baseline, seed=a.seed, teacher=a.teacher, device=a.device,
+        train_raad(a.data, a.category, a.out, preset=a.preset, baseline=_checkpoint(a.baseline), seed=a.seed, teacher=_teacher(a.teacher), device=a.device,
                    bf16=a.bf16, progress=not a.quiet)
     else:
         from raad.train import train_efficientad
         if a.baseline: raise ValueError("--baseline is for --method raad")
-        train_efficientad(a.data, a.category, a.out, preset=a.preset, teacher=a.teacher, seed=a.seed, resume=a.resume,
+        train_efficientad(a.data, a.category, a.out, preset=a.preset, teacher=_teacher(a.teacher), seed=a.seed, resume=a.resume,
                           penalty_images=a.penalty_images, device=a.device, bf16=a.bf16, steps=a.steps, minutes=a.minutes, progress=not a.quiet)
     print(f"model written to {a.out}")
 
@@ -63,6 +75,7 @@ def _ray_failures(report, out):
 
 def cmd_experiment(a):
     from raad.pipeline import run_experiments, EXPERIMENT_VARIANTS, merge_results, write_experiment
+    a.teacher = _teacher(a.teacher)
     if a.merge:  # only the tables of finished runs: nothing is trained
         write_experiment(merge_results(a.merge), a.out); print((Path(a.out)/'tables.md').read_text()); return
     sets = _chosen_sets(a.sets)
@@ -79,7 +92,7 @@ def cmd_experiment(a):
 def cmd_curve(a):
     from raad.curves import learning_curve, curve_table, plot_curves, benchmark_rows
     from raad.runtime import save_json
-    sets = _chosen_sets(a.sets)
+    sets, a.teacher = _chosen_sets(a.sets), _teacher(a.teacher)
     curves = [learning_curve(a.data_root, d, c, Path(a.out)/f'{d}_{c}_seed{seed}', steps=a.steps, minutes=a.minutes, preset=a.preset, seed=seed,
                              snapshots=a.snapshots, teacher=a.teacher, progress=not a.quiet) for d, c in sets for seed in a.seeds]
     if a.json: save_json(a.json, curves)
@@ -94,9 +107,9 @@ def _eval_size(v: str):
     except ValueError: raise argparse.ArgumentTypeError(f"expected 'native' or a number of pixels, not {v!r}") from None
 
 def cmd_eval(a):
-    from raad.train import load_model
+    from raad.hub import load_pretrained
     from raad.evaluate import evaluate
-    model, cfg = load_model(a.model)
+    model, cfg = load_pretrained(a.model)
     r = evaluate(model, a.data, a.category, a.out, eval_size=a.eval_size, save_maps=a.save_maps, device=a.device, bf16=a.bf16,
                  progress=not a.quiet, model_config=cfg)
     print(json.dumps({k: round(r[k], 4) for k in ('image_auroc', 'image_ap', 'pixel_auroc', 'au_pro')}))
@@ -109,6 +122,7 @@ def cmd_predict(a):
 
 def cmd_export(a):
     from raad.train import load_model, save_model
+    a.model = _checkpoint(a.model)
     if a.format == 'onnx':
         from raad.onnx_deploy import export_onnx
         r = export_onnx(a.model, a.out, opset=a.opset, check=not a.no_check)
@@ -128,13 +142,21 @@ def cmd_export(a):
 def cmd_speed(a):
     from raad.deploy import speed_report, speed_table
     from raad.runtime import save_json, default_device
+    a.model, a.raad = _checkpoint(a.model), _checkpoint(a.raad)
     res = speed_report(a.model, a.data, a.category, raad_dir=a.raad, int8_dir=a.int8, threads=a.threads, n=a.runs, warmup=a.warmup, batches=a.batches,
                        variants=a.variants, calib_images=a.calib_images, progress=not a.quiet, device=a.device or default_device())
     if a.out: save_json(a.out, res)
     print(speed_table(res))
 
+def cmd_push(a):
+    from raad.hub import push_to_hub
+    info = push_to_hub(a.folder, a.repo_id, token=a.token, private=a.private, revision=a.revision, commit_message=a.message)
+    oid = getattr(info, 'oid', None)
+    print(f"pushed {a.folder} to https://huggingface.co/{a.repo_id}" + (f"; pin it as {a.repo_id}@{oid}" if oid else ''))
+
 def cmd_bench(a):
     from raad.bench import run_benchmark, results_table
+    a.teacher = _teacher(a.teacher)
     if a.ray is not None:
         from raad.scale import run_benchmark_ray
         rows, report = run_benchmark_ray(a.data_root, a.out, preset=a.preset, seeds=a.seeds, sets=_chosen_sets(a.sets), teacher=a.teacher, **_ray_args(a))
@@ -171,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--debug', action='store_true', help='show full tracebacks')
     debug = dict(action='store_true', default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # `raad X --debug` too; SUPPRESS keeps `raad --debug X`
     sub = p.add_subparsers(dest='command', required=True)
+    MODEL_HELP = "checkpoint folder or Hugging Face Hub repo id 'owner/name[@revision]' (cached; offline after the first download)"
+    TEACHER_HELP = "distilled teacher: a folder or Hub repo id 'owner/name[@revision]' (default: $RAAD_TEACHER or the shipped teacher_lite0)"
     def add(name, help): return sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
     def ray_options(s):
         s.add_argument('--ray', nargs='?', const='', default=None, metavar='ADDRESS',
@@ -202,14 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--data', required=True, help='data root (MVTec AD, MVTec LOCO or VisA layout)'); t.add_argument('--category', required=True, help='category folder inside --data')
     t.add_argument('--preset', default='cpu', **presets); t.add_argument('--out', required=True, help='folder for the model and its resumable state')
     t.add_argument('--seed', type=int, default=0, help='random seed'); t.add_argument('--resume', action='store_true', help='continue from the state saved in --out')
-    t.add_argument('--teacher', default=None, help='distilled teacher folder (default: $RAAD_TEACHER or the shipped teacher_lite0)')
+    t.add_argument('--teacher', default=None, help=TEACHER_HELP)
     t.add_argument('--steps', type=int, default=None, help="override the preset's number of steps (default: the preset's)")
     t.add_argument('--minutes', type=float, default=None,
                    help='wall-clock budget instead of a step count: the LR drops ×0.1 for the last 5 %% of it; the steps reached go to config.json (--steps N reproduces the run) (default: none, count steps)')
     t.add_argument('--penalty-images', default=None, help='folder of natural images for the penalty term of Eq. 5 (default: no penalty)')
     t.add_argument('--method', default='baseline', choices=['baseline', 'raad'],
                    help='baseline: EfficientAD-S; raad: baseline, then HQS bits, Fisher PTQ and recalibration (always resumes)')
-    t.add_argument('--baseline', default=None, help='--method raad: a trained baseline folder to start from (default: train one into OUT/baseline)')
+    t.add_argument('--baseline', default=None, help="--method raad: a trained baseline to start from, a folder or Hub repo id 'owner/name[@revision]' (default: train one into OUT/baseline)")
     common(t); t.set_defaults(func=cmd_train)
     ex = add('experiment', "the paper's Tables 1 and 3 and Figure 7 on the shared sets, with the fair control (resumable)")
     ex.add_argument('--data-root', default='../shared/data', help='folder holding the benchmark data sets'); ex.add_argument('--out', default='runs/raad', help='folder for runs and tables')
@@ -218,23 +242,23 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument('--variants', nargs='+', default=None, help='default: control raad ptq8 lsq8 w4 w3 w2')
     ex.add_argument('--bench-dir', default='runs/bench', help="where the baselines are (shared with `raad bench`)")
     ex.add_argument('--merge', nargs='+', default=None, metavar='RESULTS_JSON', help='write the tables of these results.json files (from separate runs) to --out; trains nothing (default: run)')
-    ex.add_argument('--teacher', default=None, help='distilled teacher folder (default: $RAAD_TEACHER or the shipped teacher_lite0)'); ray_options(ex); common(ex); ex.set_defaults(func=cmd_experiment)
+    ex.add_argument('--teacher', default=None, help=TEACHER_HELP); ray_options(ex); common(ex); ex.set_defaults(func=cmd_experiment)
     e = add('eval', 'evaluate a model on the test split of a category')
-    e.add_argument('--model', required=True, help='checkpoint folder or Hub repo id'); e.add_argument('--data', required=True, help='data root')
+    e.add_argument('--model', required=True, help=MODEL_HELP); e.add_argument('--data', required=True, help='data root')
     e.add_argument('--category', required=True, help='category folder inside --data')
     e.add_argument('--out', required=True, help='folder for metrics.json and figures'); e.add_argument('--save-maps', action='store_true', help='also save the anomaly maps')
     e.add_argument('--eval-size', type=_eval_size, default=None, metavar='native|N',
                    help="'native' (default): maps at each image's own resolution, as published MVTec numbers; N: an N×N grid")
     common(e); e.set_defaults(func=cmd_eval)
     pr = add('predict', 'score a folder of images: predictions.csv (path, score, verdict, error) and heatmap PNGs')
-    pr.add_argument('--model', required=True, help="checkpoint folder or Hugging Face Hub repo id 'owner/name[@revision]'")
+    pr.add_argument('--model', required=True, help=MODEL_HELP)
     pr.add_argument('--images', required=True, help='an image file or a folder of images (searched recursively)')
     pr.add_argument('--out', required=True, help='folder for predictions.csv and heatmaps/')
     pr.add_argument('--threshold', type=float, default=None, help="verdict threshold on the score (default: the model's calibrated threshold, else 0.1)")
     pr.add_argument('--no-heatmaps', action='store_true', help='write the CSV only')
     common(pr); pr.set_defaults(func=cmd_predict)
     x = add('export', 'write a checkpoint in another format (fp16 halves its size; int8 runs on integer CPU kernels; onnx for ONNX Runtime / OpenVINO)')
-    x.add_argument('--model', required=True, help='checkpoint folder'); x.add_argument('--out', required=True, help='output folder')
+    x.add_argument('--model', required=True, help=MODEL_HELP); x.add_argument('--out', required=True, help='output folder')
     x.add_argument('--format', default='fp16', choices=['fp32', 'fp16', 'int8', 'onnx'], help='output format')
     x.add_argument('--data', default=None, help='int8: data root whose training images calibrate the ranges (default: none)')
     x.add_argument('--category', default=None, help='int8: category inside --data (default: none)'); x.add_argument('--calib-images', type=int, default=16, help='int8: calibration images')
@@ -255,14 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--json', default=None, help='write all curves to this JSON file (default: not written)')
     c.add_argument('--results', default=None, help="write each run's final metrics as benchmark rows (raad bench's format) to this JSON file (default: not written)")
     c.add_argument('--figure', default=None, help='PNG of the curves (default: not drawn)')
-    c.add_argument('--teacher', default=None, help='distilled teacher folder (default: $RAAD_TEACHER or the shipped teacher_lite0)'); common(c); c.set_defaults(func=cmd_curve)
+    c.add_argument('--teacher', default=None, help=TEACHER_HELP); common(c); c.set_defaults(func=cmd_curve)
     b = add('bench', 'train and evaluate the baseline on the shared benchmark sets')
     b.add_argument('--data-root', default='../shared/data', help='folder holding the benchmark data sets'); b.add_argument('--out', default='runs/bench', help='folder for runs')
     b.add_argument('--preset', default='cpu', **presets); b.add_argument('--seeds', type=int, nargs='+', default=[0], help='random seeds, one run each')
     b.add_argument('--sets', nargs='+', default=None, help='category or data-set names (default: all three)')
-    b.add_argument('--teacher', default=None, help='distilled teacher folder (default: $RAAD_TEACHER or the shipped teacher_lite0)'); ray_options(b); common(b); b.set_defaults(func=cmd_bench)
+    b.add_argument('--teacher', default=None, help=TEACHER_HELP); ray_options(b); common(b); b.set_defaults(func=cmd_bench)
     sp = add('speed', 'latency, throughput, memory and size of fp32, bf16/fp16, fake-quant and int8 inference')
-    sp.add_argument('--model', required=True, help='the fp32 checkpoint'); sp.add_argument('--data', default=None, help='fakequant/int8: data root whose training images calibrate them (default: none; needed unless --raad and --int8 are given)')
+    sp.add_argument('--model', required=True, help='the fp32 checkpoint: ' + MODEL_HELP); sp.add_argument('--data', default=None, help='fakequant/int8: data root whose training images calibrate them (default: none; needed unless --raad and --int8 are given)')
     sp.add_argument('--category', default=None, help='category inside --data (default: none)')
     sp.add_argument('--raad', default=None, help='a RAAD (fake-quant) checkpoint (default: the fp32 model with 8-bit fake quantizers)')
     sp.add_argument('--int8', default=None, help='an exported int8 folder (default: exported from --raad, else --model)')
@@ -279,6 +303,14 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument('--n', type=int, default=5, help='timed steps'); st.add_argument('--out', default=None, help='JSON file for the timings (default: not written)')
     st.add_argument('--bf16', action=argparse.BooleanOptionalAction, default=True, help='also time bf16 autocast (slow where emulated)')
     st.add_argument('--debug', **debug); st.set_defaults(func=cmd_step_time)
+    pu = add('push', 'upload a checkpoint folder (config.json, model.safetensors, model card) to a Hugging Face Hub model repository')
+    pu.add_argument('folder', help='checkpoint folder (a model card README.md is written from its config.json if it has none)')
+    pu.add_argument('repo_id', help="Hub repository 'owner/name' (created if missing)")
+    pu.add_argument('--revision', default=None, help='branch to push to (default: main)')
+    pu.add_argument('--private', action='store_true', help='create the repository private')
+    pu.add_argument('--token', default=None, help='Hub token (default: $HF_TOKEN or the one `hf auth login` stored)')
+    pu.add_argument('--message', default='Upload raad checkpoint', help='commit message')
+    pu.add_argument('--debug', **debug); pu.set_defaults(func=cmd_push)
     return p
 
 # %% ../nbs/07_cli.ipynb #c008

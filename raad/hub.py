@@ -11,11 +11,13 @@ from .pdn import EfficientAD
 from .train import load_model, save_model, CheckpointError
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FILES', 'parse_source', 'hub_reachable', 'download_checkpoint', 'load_pretrained', 'model_card',
-           'save_pretrained', 'fill_hub_cache', 'push_to_hub']
+__all__ = ['CHECKPOINT_FILES', 'TEACHER_FILES', 'PAPER_ARXIV', 'METRIC_NAMES', 'parse_source', 'hub_reachable',
+           'download_checkpoint', 'resolve_checkpoint', 'load_pretrained', 'model_card', 'save_pretrained',
+           'fill_hub_cache', 'push_to_hub']
 
 # %% ../nbs/12_hub.ipynb #c005
-CHECKPOINT_FILES = ('config.json', 'model.safetensors')  # all that is ever downloaded
+CHECKPOINT_FILES = ('config.json', 'model.safetensors')  # a model: all that is ever downloaded
+TEACHER_FILES = ('teacher.json', 'teacher.safetensors')  # a distilled teacher (`raad distill`)
 _REPO_ID = re.compile(r'^[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95}$')
 
 def parse_source(source: str, revision: str | None = None) -> tuple[str, str | None]:
@@ -44,15 +46,15 @@ def hub_reachable(endpoint: str | None = None, timeout: float = 3.0) -> bool:
         with socket.create_connection((u.hostname, u.port or (443 if u.scheme == 'https' else 80)), timeout=timeout): return True
     except OSError: return False
 
-def download_checkpoint(repo_id: str, revision: str | None = None, cache_dir=None, token=None) -> Path:
-    "Folder in the local Hub cache holding `config.json` and `model.safetensors` of `repo_id` at `revision`."
+def download_checkpoint(repo_id: str, revision: str | None = None, cache_dir=None, token=None, files=CHECKPOINT_FILES) -> Path:
+    "Folder in the local Hub cache holding `files` (default: a model's `config.json` and `model.safetensors`) of `repo_id` at `revision`."
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import (LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError,
                                         EntryNotFoundError, HfHubHTTPError)
     local_only = _offline() or not hub_reachable()
     where = f"{repo_id}@{revision or 'main'}"
     paths = []
-    for f in CHECKPOINT_FILES:
+    for f in files:
         try: paths.append(Path(hf_hub_download(repo_id, f, revision=revision, cache_dir=cache_dir, token=token,
                                                local_files_only=local_only, library_name='raad', etag_timeout=5)))
         except LocalEntryNotFoundError:
@@ -61,21 +63,28 @@ def download_checkpoint(repo_id: str, revision: str | None = None, cache_dir=Non
                                   "or pass a local checkpoint folder") from None
         except RepositoryNotFoundError: raise CheckpointError(f"{repo_id}: no such model repository on the Hub (or it is private: pass a token)") from None
         except RevisionNotFoundError: raise CheckpointError(f"{where}: no such revision") from None
-        except EntryNotFoundError: raise CheckpointError(f"{where}: has no {f}; a raad checkpoint holds {' and '.join(CHECKPOINT_FILES)}") from None
+        except EntryNotFoundError: raise CheckpointError(f"{where}: has no {f}; expected {' and '.join(files)}") from None
         except HfHubHTTPError as e: raise CheckpointError(f"{where}: download of {f} failed ({e})") from None
-    if paths[0].parent != paths[1].parent: raise CheckpointError(f"{where}: files resolved to different snapshots; retry")
+    if len({p.parent for p in paths}) > 1: raise CheckpointError(f"{where}: files resolved to different snapshots; retry")
     return paths[0].parent
 
 # %% ../nbs/12_hub.ipynb #c010
-def load_pretrained(source, revision: str | None = None, device='cpu', cache_dir=None, token=None) -> tuple[EfficientAD, dict]:
-    "(model in eval mode, config) from a checkpoint folder or a Hub repo id (`owner/name[@revision]`)."
+def resolve_checkpoint(source, revision: str | None = None, cache_dir=None, token=None, files=CHECKPOINT_FILES) -> Path:
+    "Local folder of `source`: an existing folder as it is, else a Hub repo id (`owner/name[@revision]`) whose `files` are fetched into the Hub cache."
     p = Path(str(source)).expanduser()
-    if p.is_dir(): return load_model(p, device)
+    if p.is_dir(): return p
     if str(source).startswith(('/', '.', '~')) or os.sep * 2 in str(source) or str(source).count('/') > 1:
-        raise CheckpointError(f"{source}: checkpoint folder not found")
+        raise CheckpointError(f"{source}: checkpoint folder not found (a folder holding {' and '.join(files)}, or a Hub repo id 'owner/name[@revision]')")
     try: repo_id, revision = parse_source(source, revision)
     except ValueError as e: raise CheckpointError(str(e)) from None
-    model, config = load_model(download_checkpoint(repo_id, revision, cache_dir, token), device)
+    return download_checkpoint(repo_id, revision, cache_dir, token, files)
+
+def load_pretrained(source, revision: str | None = None, device='cpu', cache_dir=None, token=None) -> tuple[EfficientAD, dict]:
+    "(model in eval mode, config) from a checkpoint folder or a Hub repo id (`owner/name[@revision]`)."
+    folder = resolve_checkpoint(source, revision, cache_dir, token)
+    model, config = load_model(folder, device)
+    if Path(str(source)).expanduser().is_dir(): return model, config
+    repo_id, revision = parse_source(source, revision)
     return model, {**config, 'source': f"{repo_id}@{revision or 'main'}"}
 
 # %% ../nbs/12_hub.ipynb #c012
@@ -83,17 +92,40 @@ def _default_license(config: dict) -> str:
     "A licence for weights trained on `config['data']`: MVTec data is CC BY-NC-SA 4.0."
     return config.get('license') or ('cc-by-nc-sa-4.0' if 'mvtec' in str(config.get('data', '')).lower() else 'apache-2.0')
 
+PAPER_ARXIV = '2412.08189'  # the RAAD paper
+METRIC_NAMES = {'image_auroc': 'I-AUROC', 'image_ap': 'I-AP', 'pixel_auroc': 'P-AUROC', 'au_pro': 'AU-PRO'}
+
+def _hub_id(source) -> str | None:
+    "`source` as a Hub repo id (with @revision) when it is one rather than a local path, else None."
+    s = str(source or '')
+    if not s or Path(s).expanduser().exists() or s.startswith(('/', '.', '~')): return None
+    try: repo_id, rev = parse_source(s)
+    except ValueError: return None
+    return repo_id + (f'@{rev}' if rev else '')
+
+def _eval_results(config: dict, metrics: dict, data: str | None) -> list | None:
+    "The card's model-index entries: one per metric, on the test split of the training category."
+    from huggingface_hub import EvalResult
+    if not (metrics and data): return None
+    name = f"{data} {config.get('category', '')}".strip()
+    return [EvalResult(task_type='anomaly-detection', task_name='Unsupervised anomaly detection', dataset_type=data, dataset_name=name,
+                       dataset_config=config.get('category'), dataset_split='test', metric_type=k, metric_name=METRIC_NAMES.get(k, k),
+                       metric_value=round(float(v), 4)) for k, v in sorted(metrics.items()) if k in METRIC_NAMES]
+
 def model_card(config: dict, license: str | None = None, datasets: list | None = None, repo_id: str | None = None) -> str:
-    "Model card text (YAML front matter + Markdown) for a raad checkpoint with `config`."
+    "Model card text (YAML front matter with model-index + Markdown) for a raad checkpoint with `config`."
     from huggingface_hub import ModelCardData
     metrics = {k: v for k, v in (config.get('metrics') or {}).items() if isinstance(v, (int, float))}
     method = config.get('method', 'baseline')
-    tags = ['anomaly-detection', 'industrial-inspection', 'efficientad', 'raad'] + (['quantization'] if config.get('bits') else [])
+    tags = ['anomaly-detection', 'industrial-inspection', 'efficientad', 'raad', f'arxiv:{PAPER_ARXIV}'] + (['quantization'] if config.get('bits') else [])
     data = Path(str(config['data'])).name if config.get('data') else None
-    data_card = ModelCardData(license=license or _default_license(config), library_name='raad', tags=tags,
-                              datasets=datasets or ([data] if data else None), metrics=sorted(metrics) or None)
+    base = _hub_id(config.get('baseline_checkpoint'))  # a RAAD model fine-tuned from a baseline on the Hub
     title = f"{config.get('category', 'raad')} anomaly detector ({'RAAD' if method != 'baseline' else 'EfficientAD baseline'})"
+    data_card = ModelCardData(license=license or _default_license(config), library_name='raad', tags=tags, base_model=base.split('@')[0] if base else None,
+                              datasets=datasets or ([data] if data else None), metrics=sorted(metrics) or None,
+                              model_name=(repo_id or title).split('/')[-1], eval_results=_eval_results(config, metrics, data))
     lines = [f"# {title}", "",
+             f"Method: RAAD, [arXiv:{PAPER_ARXIV}](https://arxiv.org/abs/{PAPER_ARXIV}), on EfficientAD ([arXiv:2303.14535](https://arxiv.org/abs/2303.14535)).", "",
              f"EfficientAD-{str(config.get('model_size', 'small'))[0].upper()} anomaly detector"
              + (" with RAAD's mixed-precision quantization and attention recalibration" if method != 'baseline' else '')
              + f", trained on the defect-free images of `{config.get('category', '?')}` only "
@@ -118,11 +150,13 @@ def save_pretrained(model: EfficientAD, config: dict, folder, half: bool = False
 
 # %% ../nbs/12_hub.ipynb #c017
 def fill_hub_cache(cache_dir, repo_id: str, folder, commit: str = '0' * 40, branch: str = 'main') -> Path:
-    "Put checkpoint `folder` into a Hub cache layout under `cache_dir` as `repo_id` at `commit` (for tests and air-gapped machines)."
+    "Put checkpoint or teacher `folder` into a Hub cache layout under `cache_dir` as `repo_id` at `commit` (for tests and air-gapped machines)."
     import shutil
+    files = next((fs for fs in (CHECKPOINT_FILES, TEACHER_FILES) if all((Path(folder)/f).is_file() for f in fs)), None)
+    if files is None: raise CheckpointError(f"{folder}: neither a checkpoint ({', '.join(CHECKPOINT_FILES)}) nor a teacher ({', '.join(TEACHER_FILES)})")
     snap = Path(cache_dir)/f"models--{repo_id.replace('/', '--')}"/'snapshots'/commit
     snap.mkdir(parents=True, exist_ok=True)
-    for f in CHECKPOINT_FILES: shutil.copyfile(Path(folder)/f, snap/f)
+    for f in files: shutil.copyfile(Path(folder)/f, snap/f)
     (snap.parent.parent/'refs').mkdir(exist_ok=True); (snap.parent.parent/'refs'/branch).write_text(commit)
     return snap
 

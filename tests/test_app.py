@@ -94,6 +94,22 @@ def test_hub_choice_loads_from_the_cache(checkpoints, tmp_path, monkeypatch):
     _, _, verdict, _, bits, details = app.predict(str(EXAMPLE), app.HUB_CHOICE, f'raad/bottle-demo@{commit}', '')
     assert 'threshold 0.500' in verdict and bits.visible and f'raad/bottle-demo@{commit}' in details
 
+def test_shipped_models_from_the_hub(checkpoints, tmp_path, monkeypatch):
+    "A Space without checkpoint files: RAAD_SHIPPED_REPOS names Hub repos (preloaded into the cache) for the shipped labels."
+    from huggingface_hub import constants
+    from raad.hub import fill_hub_cache
+    commit = 'e' * 40
+    fill_hub_cache(tmp_path/'hub', 'raad/bottle-baseline', checkpoints/'bottle_baseline', commit)
+    monkeypatch.setattr(constants, 'HF_HUB_CACHE', str(tmp_path/'hub')); monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    monkeypatch.setattr(app, 'CHECKPOINT_DIR', tmp_path/'none')
+    repos = app.parse_shipped_repos(f' bottle_baseline = raad/bottle-baseline@{commit} ')
+    assert repos == {'bottle_baseline': f'raad/bottle-baseline@{commit}'}
+    monkeypatch.setattr(app, 'SHIPPED_REPOS', repos)
+    assert app.shipped_models() == {BASELINE: f'raad/bottle-baseline@{commit}'}
+    assert f'raad/bottle-baseline@{commit}' in app.predict(str(EXAMPLE), BASELINE)[5]
+    for bad in ('bottle_baseline', 'other=raad/x', 'bottle_raad='):
+        with pytest.raises(ValueError, match='RAAD_SHIPPED_REPOS'): app.parse_shipped_repos(bad)
+
 def test_bits_figure_accepts_lists_and_dicts():
     assert app.bits_figure(None) is None and app.bits_figure({}) is None
     assert len(app.bits_figure([8, 4, 2, 8]).axes[0].patches) == 4
