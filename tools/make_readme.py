@@ -15,9 +15,9 @@ def _baseline(name='baseline_cpu.json'):
     from raad.bench import results_table
     return results_table(_json(name))
 
-def _curves():
+def _curves(name='curves_cpu.json'):
     from raad.curves import curve_table
-    return curve_table(_json('curves_cpu.json'))  # minutes as each run recorded them
+    return curve_table(_json(name))  # minutes as each run recorded them
 
 def _raad(name='raad_cpu.json'):
     from raad.pipeline import experiment_tables
@@ -36,6 +36,8 @@ def _step_profile():
 
 TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile': _step_profile,
           'baseline_700': lambda: _baseline('history/baseline_cpu_700_steps.json'),
+          'baseline_791': lambda: _baseline('history/baseline_cpu_xeon_791_steps.json'),
+          'curves_791': lambda: _curves('history/curves_cpu_xeon_791_steps.json'),
           'raad_700': lambda: _raad('history/raad_cpu_700_steps.json'),
           'speed_onnx': _speed_onnx}
 
