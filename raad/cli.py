@@ -127,13 +127,18 @@ def cmd_export(a):
         from raad.onnx_deploy import export_onnx
         r = export_onnx(a.model, a.out, opset=a.opset, check=not a.no_check)
         print(f"onnx model written to {r['path']}" + (f" (ONNX Runtime vs torch: max |diff| {r['max_abs_diff']:.2e})" if 'max_abs_diff' in r else '')); return
+    if a.format == 'onnx-int8':
+        from raad.onnx_deploy import export_onnx_int8
+        r = export_onnx_int8(a.model, a.out, a.data, a.category, a.calib_images, symmetric=a.symmetric_weights, opset=a.opset, check=not a.no_check)
+        print(f"int8 QDQ onnx model written to {r['path']} ({r['channels_rerounded']} weight channels re-rounded)"
+              + (f" (ONNX Runtime vs torch fake-quant: max |diff| {r['max_abs_diff']:.2e})" if 'max_abs_diff' in r else '')); return
     if a.format == 'int8':
         from raad.deploy import export_int8
         if not (a.data and a.category): raise ValueError("--format int8 needs --data and --category: a few training images calibrate the integer ranges")
         export_int8(a.model, a.out, a.data, a.category, n=a.calib_images, max_bits=a.weight_bits)
         print(f"int8 model written to {a.out}"); return
     model, cfg = load_model(a.model)
-    if a.format not in ('fp32', 'fp16'): raise ValueError(f"unknown format {a.format!r}: use fp32, fp16, int8 or onnx")
+    if a.format not in ('fp32', 'fp16'): raise ValueError(f"unknown format {a.format!r}: use fp32, fp16, int8, onnx or onnx-int8")
     if cfg.get('deploy'): raise ValueError(f"{a.model} is a deployed {cfg['deploy']} model; export from its float or RAAD source")
     save_model(a.out, model, {**{k: v for k, v in cfg.items() if k not in ('format', 'raad_version')}, 'exported_from': str(a.model),
                                'weights_dtype': a.format}, half=a.format == 'fp16')
@@ -257,15 +262,16 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument('--threshold', type=float, default=None, help="verdict threshold on the score (default: the model's calibrated threshold, else 0.1)")
     pr.add_argument('--no-heatmaps', action='store_true', help='write the CSV only')
     common(pr); pr.set_defaults(func=cmd_predict)
-    x = add('export', 'write a checkpoint in another format (fp16 halves its size; int8 runs on integer CPU kernels; onnx for ONNX Runtime / OpenVINO)')
+    x = add('export', 'write a checkpoint in another format (fp16 halves its size; int8 runs on integer CPU kernels; onnx for ONNX Runtime / OpenVINO; onnx-int8: int8 QDQ ONNX)')
     x.add_argument('--model', required=True, help=MODEL_HELP); x.add_argument('--out', required=True, help='output folder')
-    x.add_argument('--format', default='fp16', choices=['fp32', 'fp16', 'int8', 'onnx'], help='output format')
-    x.add_argument('--data', default=None, help='int8: data root whose training images calibrate the ranges (default: none)')
+    x.add_argument('--format', default='fp16', choices=['fp32', 'fp16', 'int8', 'onnx', 'onnx-int8'], help='output format')
+    x.add_argument('--data', default=None, help='int8, onnx-int8: data root whose training images calibrate the ranges (float models; default: none)')
     x.add_argument('--category', default=None, help='int8: category inside --data (default: none)'); x.add_argument('--calib-images', type=int, default=16, help='int8: calibration images')
     x.add_argument('--weight-bits', type=int, default=7, choices=[7, 8],
                    help='int8: widest weight grid; 7 (default) is exact on every x86 CPU, 8 only on CPUs with VNNI (AVX2 saturates)')
+    x.add_argument('--symmetric-weights', action='store_true', help="onnx-int8: weights with zero point 0, which OpenVINO's int8 kernels need (channels that do not fit are re-rounded; default: RAAD's own zero points and bits)")
     x.add_argument('--opset', type=int, default=17, help='onnx: ONNX opset version')
-    x.add_argument('--no-check', action='store_true', help='onnx: skip the ONNX Runtime comparison with torch (default: check)')
+    x.add_argument('--no-check', action='store_true', help='onnx, onnx-int8: skip the ONNX Runtime comparison with torch (default: check)')
     x.add_argument('--debug', **debug); x.set_defaults(func=cmd_export)
     c = add('curve', 'learning curves: train with snapshots, evaluate each at native resolution (with and without the border treatment)')
     c.add_argument('--data-root', default='../shared/data', help='folder holding the benchmark data sets'); c.add_argument('--out', default='runs/curve', help='folder for runs')
@@ -293,8 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument('--threads', type=int, default=None, help='torch threads (default: all cores)')
     sp.add_argument('--runs', type=int, default=30, help='timed forwards per variant'); sp.add_argument('--warmup', type=int, default=3, help='untimed forwards first')
     sp.add_argument('--batches', type=int, nargs='+', default=[1, 8], help='batch sizes: 1 gives the latency, 8 the throughput')
-    sp.add_argument('--variants', nargs='+', default=None, choices=['fp32', 'fp32_channels_last', 'bf16', 'fp16', 'fakequant', 'int8', 'onnxruntime', 'openvino', 'openvino_bf16'],
-                    help='default: all torch variants but fp16 on a CPU, all on a GPU (int8 reported as skipped there); onnxruntime, openvino, openvino_bf16: the fp32 model exported to ONNX, timed only when named')
+    sp.add_argument('--variants', nargs='+', default=None, choices=['fp32', 'fp32_channels_last', 'bf16', 'fp16', 'fakequant', 'int8', 'onnxruntime', 'openvino', 'openvino_bf16', 'onnxruntime_int8', 'openvino_int8'],
+                    help='default: all torch variants but fp16 on a CPU, all on a GPU (int8 reported as skipped there); onnxruntime, openvino, openvino_bf16: the fp32 model exported to ONNX; onnxruntime_int8, openvino_int8: the int8 QDQ export of --raad (else of --model, calibrated); ONNX ones timed only when named')
     sp.add_argument('--device', default=None, help="'cpu' or 'cuda' (default: cuda if available; int8 runs on the CPU only)")
     sp.add_argument('--calib-images', type=int, default=16, help='int8: calibration images'); sp.add_argument('--out', default=None, help='JSON file for the results (default: not written)')
     sp.add_argument('--quiet', action='store_true', help='no progress bars'); sp.add_argument('--debug', **debug); sp.set_defaults(func=cmd_speed)

@@ -15,10 +15,10 @@ from .quant import FakeQuantizer, QuantConv2d, quant_convs, quantize_model, _ini
 from .runtime import save_tensors, save_json, cpu_has, cpu_has_bf16, autocast, synchronize
 
 # %% auto #0
-__all__ = ['SAFE_WEIGHT_BITS', 'INT8_FORMAT', 'VARIANTS', 'ONNX_VARIANTS', 'cpu_has_vnni', 'int8_weight', 'output_ranges',
-           'int8_spec', 'Int8Net', 'Int8EfficientAD', 'to_int8', 'save_int8', 'load_int8', 'calibration_images',
-           'export_int8', 'time_forward', 'folder_size_mb', 'run_variant', 'default_variants', 'speed_report',
-           'speed_table']
+__all__ = ['SAFE_WEIGHT_BITS', 'INT8_FORMAT', 'VARIANTS', 'ONNX_VARIANTS', 'ONNX_INT8_VARIANTS', 'cpu_has_vnni', 'int8_weight',
+           'output_ranges', 'int8_spec', 'Int8Net', 'Int8EfficientAD', 'fake_quant_copy', 'to_int8', 'save_int8',
+           'load_int8', 'calibration_images', 'export_int8', 'time_forward', 'folder_size_mb', 'run_variant',
+           'default_variants', 'speed_report', 'speed_table']
 
 # %% ../nbs/15_deploy.ipynb #c005
 SAFE_WEIGHT_BITS = 7  # u8 x s8 pairs cannot saturate AVX2's 16-bit vpmaddubsw with |q_w| <= 64
@@ -160,16 +160,22 @@ class Int8EfficientAD(EfficientAD):
 
 # %% ../nbs/15_deploy.ipynb #c018
 @torch.no_grad()
-def to_int8(model: EfficientAD, images: torch.Tensor, max_bits: int = SAFE_WEIGHT_BITS) -> tuple[Int8EfficientAD, dict, dict]:
-    "(int8 model, spec, tensors) of `model` (float or fake-quant), calibrating what needs it on `images` (N, 3, H, W)."
-    from raad.quant import calibrate_activations, set_quantization
+def fake_quant_copy(model: EfficientAD, images: torch.Tensor | None = None, max_bits: int = SAFE_WEIGHT_BITS) -> EfficientAD:
+    "A fp32 CPU copy of `model` with every convolution fake-quantized: RAAD's quantizers kept, float layers given `max_bits`-bit weights and 8-bit activations calibrated on `images`."
     m = copy.deepcopy(model).cpu().float().eval()
     qc = quant_convs(m)
     floats = {n: (max_bits, 8) for n, c in m.named_modules() if isinstance(c, nn.Conv2d) and (n not in qc or not qc[n].a_quant.enabled)}
     if floats:
+        if images is None: raise ValueError(f"{len(floats)} convolutions have no activation quantizer: calibration images are needed (--data and --category)")
         keep = {n: (c.a_quant.scale.detach().clone(), c.a_quant.zero_point.clone()) for n, c in qc.items() if n not in floats}
         quantize_model(m, floats, calib=images)  # calibrates every QuantConv2d input ...
         for n, (s, z) in keep.items(): quant_convs(m)[n].a_quant.set_scale(s); quant_convs(m)[n].a_quant.zero_point.copy_(z)  # ... so restore RAAD's
+    return m
+
+@torch.no_grad()
+def to_int8(model: EfficientAD, images: torch.Tensor, max_bits: int = SAFE_WEIGHT_BITS) -> tuple[Int8EfficientAD, dict, dict]:
+    "(int8 model, spec, tensors) of `model` (float or fake-quant), calibrating what needs it on `images` (N, 3, H, W)."
+    m = fake_quant_copy(model, images, max_bits)
     rng = output_ranges(m, images)
     spec, tensors = {'format': INT8_FORMAT, 'backend': 'x86', 'weight_bits_max': max_bits, 'nets': {}}, {}
     for name in ('teacher', 'student', 'autoencoder'):
@@ -285,7 +291,8 @@ def run_variant(v: dict, timeout: float | None = None) -> dict:
 
 # %% ../nbs/15_deploy.ipynb #c034
 VARIANTS = ('fp32', 'fp32_channels_last', 'bf16', 'fp16', 'fakequant', 'int8')
-ONNX_VARIANTS = ('onnxruntime', 'openvino', 'openvino_bf16')  # the fp32 model exported to ONNX (chapter 16); only when asked for
+ONNX_VARIANTS = ('onnxruntime', 'openvino', 'openvino_bf16', 'onnxruntime_int8', 'openvino_int8')  # ONNX exports (chapter 16); only when asked for
+ONNX_INT8_VARIANTS = ('onnxruntime_int8', 'openvino_int8')
 
 def default_variants(device='cpu') -> tuple[str, ...]:
     "The variants `raad speed` times on `device` by default: fp16 only on a GPU; the ONNX ones only when named."
@@ -306,7 +313,8 @@ def _speed_variants(tmp, model_dir, data, category, raad_dir, int8_dir, threads,
     from raad.train import load_model, save_model
     from raad.quant import uniform_bits
     needs_int8 = 'int8' in variants and int8_dir is None and device.type != 'cuda'  # int8 is skipped on a GPU: nothing to export
-    needs_data = ('fakequant' in variants and raad_dir is None) or needs_int8
+    needs_onnx8 = any(v in ONNX_INT8_VARIANTS for v in variants) and raad_dir is None and device.type != 'cuda'  # a float model's int8 ONNX is calibrated
+    needs_data = ('fakequant' in variants and raad_dir is None) or needs_int8 or needs_onnx8
     if needs_data and (data is None or category is None): raise ValueError("--data and --category are needed to calibrate the fake-quant and int8 models (or pass --raad and --int8)")
     user_raad = raad_dir is not None
     if 'fakequant' in variants and raad_dir is None:
@@ -318,17 +326,23 @@ def _speed_variants(tmp, model_dir, data, category, raad_dir, int8_dir, threads,
     if needs_int8:
         int8_dir = export_int8(raad_dir if user_raad else model_dir, tmp/'int8', data, category, calib_images)
     onnx_dir = None
-    if any(v in ONNX_VARIANTS for v in variants) and device.type != 'cuda':
+    if any(v in ONNX_VARIANTS and v not in ONNX_INT8_VARIANTS for v in variants) and device.type != 'cuda':
         from raad.onnx_deploy import export_onnx
         onnx_dir = tmp/'onnx'; export_onnx(model_dir, onnx_dir, check=False)
+    onnx8_dir = None
+    if any(v in ONNX_INT8_VARIANTS for v in variants) and device.type != 'cuda':  # symmetric weights: OpenVINO's int8 kernels need them
+        from raad.onnx_deploy import export_onnx_int8
+        onnx8_dir = tmp/'onnx_int8'; export_onnx_int8(raad_dir if user_raad else model_dir, onnx8_dir, data, category, calib_images, symmetric=True, check=False)
     spec = {'onnxruntime': dict(path=onnx_dir, runtime='onnxruntime'), 'openvino': dict(path=onnx_dir, runtime='openvino', precision='fp32'),
-            'openvino_bf16': dict(path=onnx_dir, runtime='openvino', precision='bf16'),
+            'openvino_bf16': dict(path=onnx_dir, runtime='openvino', precision='bf16'), 'onnxruntime_int8': dict(path=onnx8_dir, runtime='onnxruntime'),
+            'openvino_int8': dict(path=onnx8_dir, runtime='openvino', precision='fp32'),
             'fp32': dict(path=model_dir), 'fp32_channels_last': dict(path=model_dir, channels_last=True),
             'bf16': dict(path=model_dir, channels_last=True, autocast_dtype='bfloat16'),
             'fp16': dict(path=model_dir, channels_last=True, autocast_dtype='float16'), 'fakequant': dict(path=raad_dir), 'int8': dict(path=int8_dir)}
     res = {'device': str(device), 'cpu': cpu_description(), 'torch': torch.__version__, 'threads': threads, 'bf16_native': cpu_has_bf16(),
            'vnni': cpu_has_vnni(), 'image_size': 256, 'runs': n, 'warmup': warmup, 'loadavg_before': list(os.getloadavg()),
            'fakequant_source': fake_source, 'int8_source': str(int8_dir), 'variants': {}}
+    if onnx8_dir: res['onnx_int8_source'] = f"{raad_dir if user_raad else str(model_dir) + ' calibrated on ' + str(calib_images) + ' training images'}, QDQ with symmetric weights"
     if device.type == 'cuda': res['gpu'] = torch.cuda.get_device_name(device)
     for name in variants:
         v = {**spec[name], 'path': str(spec[name]['path']), 'threads': threads, 'n': n, 'warmup': warmup, 'batches': list(batches),

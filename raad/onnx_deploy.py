@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_onnx_deploy.ipynb #c002
 from __future__ import annotations
-import json, time, warnings
+import importlib.util, json, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -14,7 +14,7 @@ from .runtime import require, save_json
 
 # %% auto #0
 __all__ = ['ONNX_INPUTS', 'ONNX_OUTPUTS', 'AnomalyMapHead', 'within_tolerance', 'check_inputs', 'export_onnx', 'OnnxAnomalyModel',
-           'time_runner', 'onnx_latency']
+           'qdq_weight', 'qdq_graph', 'export_onnx_int8', 'qdq_kernels', 'time_runner', 'onnx_latency']
 
 # %% ../nbs/16_onnx_deploy.ipynb #c005
 class AnomalyMapHead(nn.Module):
@@ -42,35 +42,49 @@ def check_inputs(image_size: int, examples=None, seed: int = 0) -> list[np.ndarr
     if examples is not None and len(examples): xs.append(np.asarray(examples, np.float32))
     return xs
 
+def _export_head(head: nn.Module, path: Path, S: int, opset: int):
+    "Trace `head` (image -> anomaly_map, score) to `path` with a dynamic batch axis."
+    batch = {'image': {0: 'batch'}, 'anomaly_map': {0: 'batch'}, 'score': {0: 'batch'}}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter('ignore')  # the TorchScript exporter's deprecation and tracer notes
+        torch.onnx.export(head, (torch.zeros(1, 3, S, S),), str(path), dynamo=False, opset_version=opset, input_names=ONNX_INPUTS,
+                          output_names=ONNX_OUTPUTS, dynamic_axes=batch, do_constant_folding=True)
+
+def _onnx_config(cfg: dict, model_dir, S: int, opset: int) -> dict:
+    return {**{k: v for k, v in cfg.items() if k not in ('format',)}, 'deploy': 'onnx', 'exported_from': str(model_dir), 'onnx': {
+        'file': 'model.onnx', 'opset': opset, 'inputs': {'image': ['batch', 3, S, S]}, 'outputs': {'anomaly_map': ['batch', S, S], 'score': ['batch']},
+        'preprocessing': f'RGB, resize to {S}x{S} (bilinear), /255, normalise with ImageNet mean {[0.485, 0.456, 0.406]} and std {[0.229, 0.224, 0.225]}'}}
+
+def _check_export(out: Path, head: nn.Module, xs, atol: float, rtol: float, what: str = 'torch') -> float:
+    "The largest |diff| of ONNX Runtime's outputs on the batches `xs` from `head`'s; an error beyond atol + rtol |x|."
+    runner, worst = OnnxAnomalyModel(out, 'onnxruntime'), 0.0
+    for x in xs:
+        with torch.no_grad(): ref = [t.numpy() for t in head(torch.from_numpy(x))]
+        for name, o, r in zip(ONNX_OUTPUTS, runner(x), ref):
+            ok, diff = within_tolerance(o, r, atol, rtol); worst = max(worst, diff)
+            if not ok: raise RuntimeError(f"{out/'model.onnx'}: on a batch {x.shape}, ONNX Runtime's {name} differs from {what} by {diff:.3g} "
+                                          f"(> {atol} + {rtol}·|x|; {what}'s values up to {np.abs(r).max():.3g})")
+    return worst
+
 def export_onnx(model_dir, out, opset: int = 17, check: bool = True, atol: float = 1e-4, rtol: float = 1e-4, examples=None) -> dict:
     "Write `out/model.onnx` (image -> anomaly_map, score) and `out/config.json` from a float checkpoint; check it against torch with ONNX Runtime."
     from raad.train import load_model
     if check: require('onnxruntime', 'onnx', 'checking the ONNX export')  # before the export, not after it
     model, cfg = load_model(model_dir)
-    if cfg.get('bits') or cfg.get('deploy'): raise ValueError(f"{model_dir}: ONNX export takes a float model; this one is {'quantized (bits)' if cfg.get('bits') else cfg['deploy']}")
+    if cfg.get('bits') or cfg.get('deploy'): raise ValueError(f"{model_dir}: ONNX export takes a float model; this one is {'quantized (bits)' if cfg.get('bits') else cfg['deploy']}"
+                                                              " (export a RAAD checkpoint with export_onnx_int8 / --format onnx-int8)")
     S, out = int(cfg.get('image_size', 256)), Path(out)
     out.mkdir(parents=True, exist_ok=True); head = AnomalyMapHead(model.float())
-    batch = {'image': {0: 'batch'}, 'anomaly_map': {0: 'batch'}, 'score': {0: 'batch'}}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter('ignore')  # the TorchScript exporter's deprecation and tracer notes
-        torch.onnx.export(head, (torch.zeros(1, 3, S, S),), str(out/'model.onnx'), dynamo=False, opset_version=opset, input_names=ONNX_INPUTS,
-                          output_names=ONNX_OUTPUTS, dynamic_axes=batch, do_constant_folding=True)
-    config = {**{k: v for k, v in cfg.items() if k not in ('format',)}, 'deploy': 'onnx', 'exported_from': str(model_dir), 'onnx': {
-        'file': 'model.onnx', 'opset': opset, 'inputs': {'image': ['batch', 3, S, S]}, 'outputs': {'anomaly_map': ['batch', S, S], 'score': ['batch']},
-        'preprocessing': f'RGB, resize to {S}x{S} (bilinear), /255, normalise with ImageNet mean {[0.485, 0.456, 0.406]} and std {[0.229, 0.224, 0.225]}'}}
+    _export_head(head, out/'model.onnx', S, opset)
+    config = _onnx_config(cfg, model_dir, S, opset)
     res = {'path': str(out/'model.onnx'), 'size_mb': (out/'model.onnx').stat().st_size / 2 ** 20}
     if check:
-        runner, worst = OnnxAnomalyModel(out, 'onnxruntime'), 0.0
-        for x in check_inputs(S, examples):
-            with torch.no_grad(): ref = [t.numpy() for t in head(torch.from_numpy(x))]
-            for name, o, r in zip(ONNX_OUTPUTS, runner(x), ref):
-                ok, diff = within_tolerance(o, r, atol, rtol); worst = max(worst, diff)
-                if not ok: raise RuntimeError(f"{out/'model.onnx'}: on a batch {x.shape}, ONNX Runtime's {name} differs from torch by {diff:.3g} "
-                                              f"(> {atol} + {rtol}·|x|; torch's values up to {np.abs(r).max():.3g})")
+        worst = _check_export(out, head, check_inputs(S, examples), atol, rtol)
         res.update(max_abs_diff=worst, tolerance=f'{atol} + {rtol}*|x|')
         config['onnx']['check'] = {'runtime': 'onnxruntime', 'max_abs_diff': worst, 'tolerance': res['tolerance']}
     save_json(out/'config.json', config)
     return res
+
 
 # %% ../nbs/16_onnx_deploy.ipynb #c010
 class OnnxAnomalyModel:
@@ -98,6 +112,114 @@ class OnnxAnomalyModel:
         r = self.compiled(x)
         return tuple(np.asarray(r[self.compiled.output(n)]) for n in ONNX_OUTPUTS)
     def __repr__(self): return f'OnnxAnomalyModel({str(self.path)!r}, {self.runtime!r}, {self.precision!r})'
+
+# %% ../nbs/16_onnx_deploy.ipynb #q001
+@torch.no_grad()
+def qdq_weight(conv, symmetric: bool = False, max_bits: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    "(int8 integers (C, ...), fp32 scales (C,), int8 zero points (C,), channels re-rounded) of a QuantConv2d's fake-quantized weight."
+    from raad.deploy import int8_weight
+    q, s, z = int8_weight(conv, max_bits)  # exact up to max_bits, signed
+    if not symmetric: return q.numpy(), s.numpy().astype(np.float32), z.numpy().astype(np.int8), 0
+    v = q.int() - z.view(-1, *[1] * (q.dim() - 1))  # w = S (q - Z): the same integers about zero point 0
+    lo, hi = v.flatten(1).amin(1), v.flatten(1).amax(1)
+    fits = (lo >= -128) & (hi <= 127)
+    m = v.flatten(1).abs().amax(1).clamp_min(1).float()
+    r = torch.where(fits, 1.0, 127 / m)  # channels that do not fit: the same real weights on a symmetric 8-bit grid
+    v = torch.where(fits.view(-1, *[1] * (q.dim() - 1)), v.float(), (v * r.view(-1, *[1] * (q.dim() - 1))).round())
+    return v.to(torch.int8).numpy(), (s / r).numpy().astype(np.float32), np.zeros(len(s), np.int8), int((~fits).sum())
+
+def qdq_graph(proto, convs: dict, symmetric: bool = False, max_bits: int = 8, prefix: str = 'model.') -> dict:
+    "Rewrite the ONNX model `proto` in place: Q/DQ around each Conv whose weight is `prefix + name + '.weight'` for a QuantConv2d `convs[name]`; returns per-layer facts."
+    from onnx import helper, numpy_helper
+    from raad.deploy import _grid
+    g = proto.graph; inits = {i.name: i for i in g.initializer}; nodes, layers = [], {}
+    def const(name, a): g.initializer.append(numpy_helper.from_array(np.asarray(a), name)); return name
+    for node in g.node:
+        w = node.input[1] if node.op_type == 'Conv' and len(node.input) > 1 else ''
+        name = w[len(prefix):-len('.weight')] if w.startswith(prefix) and w.endswith('.weight') else None
+        if name not in convs or name in layers: nodes.append(node); continue
+        conv, pre = convs[name], []
+        q, s, z, redone = qdq_weight(conv, symmetric, max_bits)
+        g.initializer.remove(inits[w])
+        wdq = helper.make_node('DequantizeLinear', [const(f'{name}.weight_quantized', q), const(f'{name}.weight_scale', s), const(f'{name}.weight_zero_point', z)],
+                               [f'{name}.weight_dequantized'], name=f'{name}/DequantizeLinear_weight', axis=0)
+        a, x = _grid(conv.a_quant), node.input[0]
+        if a['clamp']:  # fewer than 8 bits: keep the integers inside the layer's own grid
+            pre.append(helper.make_node('Clip', [x, const(f'{name}.input_min', np.float32(a['clamp'][0])), const(f'{name}.input_max', np.float32(a['clamp'][1]))],
+                                        [f'{name}.input_clipped'], name=f'{name}/Clip_input')); x = f'{name}.input_clipped'
+        sa, za = const(f'{name}.input_scale', np.float32(a['scale'])), const(f'{name}.input_zero_point', np.uint8(a['zero_point']))
+        pre += [helper.make_node('QuantizeLinear', [x, sa, za], [f'{name}.input_quantized'], name=f'{name}/QuantizeLinear_input'),
+                helper.make_node('DequantizeLinear', [f'{name}.input_quantized', sa, za], [f'{name}.input_dequantized'], name=f'{name}/DequantizeLinear_input')]
+        node.input[0], node.input[1] = f'{name}.input_dequantized', f'{name}.weight_dequantized'
+        nodes += pre + [wdq, node]
+        layers[name] = {'weight_bits': min(conv.w_quant.bits, max_bits), 'act_bits': conv.a_quant.bits, 'channels_rerounded': redone}
+    if (missing := sorted(set(convs) - set(layers))): raise RuntimeError(f"convolutions not found in the exported graph: {missing[:4]}")
+    del g.node[:]; g.node.extend(nodes)
+    return layers
+
+# %% ../nbs/16_onnx_deploy.ipynb #q005
+def export_onnx_int8(model_dir, out, data=None, category: str | None = None, calib_images: int = 16, symmetric: bool = False, max_bits: int = 8,
+                     opset: int = 17, check: bool = True, atol: float = 0.02, rtol: float = 0.02, examples=None) -> dict:
+    "Write `out/model.onnx` (QDQ: int8 weights, uint8 conv inputs, RAAD's grids) and `out/config.json` from a RAAD or float checkpoint; check it against torch's fake-quant model."
+    import copy
+    from raad.train import load_model
+    from raad.deploy import fake_quant_copy, calibration_images
+    from raad.quant import quant_convs
+    onnx = require('onnx', 'onnx', 'the int8 ONNX export')
+    if check: require('onnxruntime', 'onnx', 'checking the ONNX export')
+    model, cfg = load_model(model_dir)
+    if cfg.get('deploy'): raise ValueError(f"{model_dir} is already a deployed ({cfg['deploy']}) model; export from its float or RAAD source")
+    S, out = int(cfg.get('image_size', 256)), Path(out)
+    calibrated = not cfg.get('bits')
+    if calibrated and not (data and category): raise ValueError(f"{model_dir} is a float model: --data and --category are needed to calibrate its int8 grids (or export a RAAD checkpoint)")
+    fq = fake_quant_copy(model, calibration_images(data, category, calib_images, S) if calibrated else None, max_bits)
+    plain = copy.deepcopy(fq)
+    for c in quant_convs(plain).values(): c.w_quant.set_bits(32); c.a_quant.set_bits(32)  # the float graph; the rewrite puts the grids back
+    out.mkdir(parents=True, exist_ok=True)
+    _export_head(AnomalyMapHead(plain), out/'model.onnx', S, opset)
+    proto = onnx.load(str(out/'model.onnx'))
+    layers = qdq_graph(proto, quant_convs(fq), symmetric, max_bits)
+    onnx.checker.check_model(proto); onnx.save(proto, str(out/'model.onnx'))
+    info = {'format': 'qdq', 'weights': 'symmetric' if symmetric else 'exact', 'max_bits': max_bits, 'layers': layers,
+            'channels_rerounded': sum(l['channels_rerounded'] for l in layers.values()),
+            'grids': 'calibrated on ' + f'{calib_images} training images of {category} in {data}' if calibrated else 'the checkpoint\'s own quantizers'}
+    config = _onnx_config(cfg, model_dir, S, opset); config['onnx']['int8'] = info
+    res = {'path': str(out/'model.onnx'), 'size_mb': (out/'model.onnx').stat().st_size / 2 ** 20, 'channels_rerounded': info['channels_rerounded']}
+    if check:
+        xs = check_inputs(S, examples)
+        ref = fq
+        if symmetric:  # the model the file holds: the fake-quant model with its weights re-rounded where they did not fit
+            ref = copy.deepcopy(fq)
+            for n, c in quant_convs(ref).items():
+                q, s, z, _ = qdq_weight(c, True, max_bits)
+                with torch.no_grad(): c.weight.copy_(torch.from_numpy(s[:, None, None, None] * q.astype(np.float32))); c.w_quant.set_bits(32)
+            with torch.no_grad(): outs = [[[t.numpy() for t in AnomalyMapHead(m)(torch.from_numpy(x))] for x in xs] for m in (ref, fq)]
+            res['max_abs_diff_vs_source'] = max(float(np.abs(a - b).max()) for o, r in zip(*outs) for a, b in zip(o, r))
+            info['max_abs_diff_vs_source'] = res['max_abs_diff_vs_source']
+        worst = _check_export(out, AnomalyMapHead(ref), xs, atol, rtol, 'torch fake-quant')
+        res.update(max_abs_diff=worst, tolerance=f'{atol} + {rtol}*|x|')
+        config['onnx']['check'] = {'runtime': 'onnxruntime', 'reference': 'torch fake-quant', 'max_abs_diff': worst, 'tolerance': res['tolerance']}
+    save_json(out/'config.json', config)
+    return res
+
+# %% ../nbs/16_onnx_deploy.ipynb #q013
+def qdq_kernels(folder, threads: int = 1) -> dict:
+    "How ONNX Runtime and OpenVINO run the convolutions of an ONNX folder: counts of ORT's optimised conv ops, OpenVINO's conv precisions."
+    import collections, tempfile, onnx
+    path = Path(folder)/'model.onnx' if Path(folder).is_dir() else Path(folder)
+    res = {}
+    if importlib.util.find_spec('onnxruntime'):
+        import onnxruntime as ort
+        so = ort.SessionOptions(); so.intra_op_num_threads = threads; so.log_severity_level = 3
+        with tempfile.TemporaryDirectory() as tmp:
+            so.optimized_model_filepath = str(Path(tmp)/'opt.onnx'); ort.InferenceSession(str(path), so, providers=['CPUExecutionProvider'])
+            res['onnxruntime'] = dict(collections.Counter(n.op_type for n in onnx.load(so.optimized_model_filepath).graph.node if 'Conv' in n.op_type))
+    if importlib.util.find_spec('openvino'):
+        import openvino as ov
+        core = ov.Core(); cm = core.compile_model(core.read_model(str(path)), 'CPU', {'INFERENCE_PRECISION_HINT': 'f32', 'INFERENCE_NUM_THREADS': threads})
+        rt = [op.get_rt_info() for op in cm.get_runtime_model().get_ordered_ops()]
+        res['openvino'] = dict(collections.Counter(f"Convolution {r['runtimePrecision'].astype(str)}" for r in rt if r['layerType'].astype(str) == 'Convolution'))
+    return res
 
 # %% ../nbs/16_onnx_deploy.ipynb #c018
 def time_runner(run, x, n: int = 30, warmup: int = 3) -> list[float]:

@@ -53,3 +53,23 @@ def test_wheel_installs_and_finds_its_teacher(dist, tmp_path):
     mod, teacher = run(py, '-c', code, cwd=tmp_path, env=env).stdout.split()
     assert Path(mod).is_relative_to(venv) and not Path(mod).is_relative_to(REPO), mod  # the wheel's raad, not the repository's
     assert Path(teacher).is_relative_to(venv) and Path(teacher).name == 'teacher_lite0', teacher
+
+def test_wheel_user_trains_from_a_hub_teacher_predicts_and_exports(dist, fixture_data, tmp_path):
+    "Issue 16's new-user path outside the repository: the wheel in a fresh venv trains with a teacher given by Hub id (offline cache), predicts a folder, exports ONNX."
+    pytest.importorskip('onnxruntime')
+    wheel, _ = dist
+    venv = tmp_path/'venv'
+    run(sys.executable, '-m', 'venv', '--system-site-packages', venv, cwd=tmp_path)
+    py, raad = venv/'bin'/'python', venv/'bin'/'raad'
+    commit, hub = 'c' * 40, tmp_path/'hub'
+    env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'RAAD_TEACHER')} | {'HF_HUB_CACHE': str(hub), 'HF_HUB_OFFLINE': '1'}
+    run(py, '-m', 'pip', 'install', '--no-deps', '--no-index', '--quiet', wheel, cwd=tmp_path, env=env)
+    run(py, '-c', f"from raad.train import default_teacher; from raad.hub import fill_hub_cache; fill_hub_cache({str(hub)!r}, 'raad/teacher-lite0', default_teacher(), {commit!r})",
+        cwd=tmp_path, env=env)
+    run(raad, 'train', '--data', fixture_data, '--category', 'widget', '--preset', 'tiny', '--out', tmp_path/'m', '--teacher', f'raad/teacher-lite0@{commit}',
+        '--quiet', '--no-bf16', cwd=tmp_path, env=env)
+    run(raad, 'predict', '--model', tmp_path/'m', '--images', fixture_data/'widget'/'test', '--out', tmp_path/'p', '--quiet', cwd=tmp_path, env=env)
+    rows = (tmp_path/'p'/'predictions.csv').read_text().strip().splitlines()
+    assert rows[0].startswith('path,score,verdict') and len(rows) == 1 + 4, rows
+    r = run(raad, 'export', '--model', tmp_path/'m', '--format', 'onnx', '--out', tmp_path/'onnx', cwd=tmp_path, env=env)
+    assert (tmp_path/'onnx'/'model.onnx').is_file() and 'max |diff|' in r.stdout, r.stdout

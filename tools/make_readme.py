@@ -38,6 +38,7 @@ TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile
           'baseline_700': lambda: _baseline('history/baseline_cpu_700_steps.json'),
           'baseline_791': lambda: _baseline('history/baseline_cpu_xeon_791_steps.json'),
           'curves_791': lambda: _curves('history/curves_cpu_xeon_791_steps.json'),
+          'curves_metal_plate': lambda: _curves('curves_metal_plate_cpu.json'),
           'raad_700': lambda: _raad('history/raad_cpu_700_steps.json'),
           'raad_791': lambda: _raad('history/raad_cpu_xeon_791_steps.json'),
           'speed_onnx': _speed_onnx}
