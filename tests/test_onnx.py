@@ -12,13 +12,16 @@ def raad(*args, check=True, env=None):
     if check: assert r.returncode == 0, r.stderr
     return r
 
-@pytest.fixture(scope='module')
-def onnx_dir(tmp_path_factory):
+def exported(tmp_path_factory, model, fmt: str, written: str) -> Path:
+    "Folder of `raad export --format fmt` of `model`, whose output says `written` and the checked max |diff|."
     pytest.importorskip('onnxruntime')
-    out = tmp_path_factory.mktemp('onnx')
-    r = raad('export', '--model', MODEL, '--out', out, '--format', 'onnx')
-    assert 'onnx model written to' in r.stdout and 'max |diff|' in r.stdout, r.stdout
+    out = tmp_path_factory.mktemp(fmt)
+    r = raad('export', '--model', model, '--out', out, '--format', fmt)
+    assert written in r.stdout and 'max |diff|' in r.stdout, r.stdout
     return out
+
+@pytest.fixture(scope='module')
+def onnx_dir(tmp_path_factory): return exported(tmp_path_factory, MODEL, 'onnx', 'onnx model written to')
 
 @pytest.mark.parametrize('runtime, precision', [('onnxruntime', 'fp32'), ('openvino', 'fp32'), ('openvino', 'bf16')])
 def test_runtimes_match_torch(onnx_dir, runtime, precision):
@@ -49,12 +52,7 @@ def test_export_without_onnxruntime_names_the_extra(tmp_path):
 RAAD = REPO/'checkpoints'/'bottle_raad'
 
 @pytest.fixture(scope='module')
-def int8_dir(tmp_path_factory):
-    pytest.importorskip('onnxruntime')
-    out = tmp_path_factory.mktemp('onnx_int8')
-    r = raad('export', '--model', RAAD, '--out', out, '--format', 'onnx-int8')
-    assert 'int8 QDQ onnx model written to' in r.stdout and 'max |diff|' in r.stdout, r.stdout
-    return out
+def int8_dir(tmp_path_factory): return exported(tmp_path_factory, RAAD, 'onnx-int8', 'int8 QDQ onnx model written to')
 
 @pytest.mark.parametrize('runtime', ['onnxruntime', 'openvino'])
 def test_int8_runtimes_match_torch_fake_quant(int8_dir, runtime):
