@@ -29,7 +29,7 @@ from raad.attention import layer_attention_maps, overlay
 from raad.data import DataError, ImageTransform, load_image
 from raad.hub import load_pretrained
 from raad.runtime import default_device, prefers_channels_last
-from raad.train import CheckpointError
+from raad.checkpoint import CheckpointError
 
 ROOT = Path(__file__).resolve().parent
 CHECKPOINT_DIR = Path(os.environ.get('RAAD_CHECKPOINTS') or ROOT/'checkpoints')

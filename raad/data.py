@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
+from fastprogress.fastprogress import progress_bar
 from PIL import Image, ImageDraw, ImageFile
 import torch
 from torch.utils.data import Dataset
@@ -17,7 +18,8 @@ from torch.utils.data import Dataset
 __all__ = ['IMAGE_EXTENSIONS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'MAX_IMAGE_PIXELS', 'EXPECTED_LAYOUTS', 'LOCO_SPLITS', 'VISA_CSV',
            'VISA_COLUMNS', 'LAYOUTS', 'DataError', 'Sample', 'load_image', 'load_mask', 'list_images', 'mvtec_samples',
            'make_mvtec_fixture', 'loco_samples', 'make_loco_fixture', 'visa_samples', 'make_visa_fixture',
-           'detect_layout', 'samples', 'split_train_validation', 'ImageTransform', 'denormalize', 'AnomalyDataset']
+           'detect_layout', 'samples', 'split_train_validation', 'ImageTransform', 'denormalize', 'AnomalyDataset',
+           'load_tensors', 'calibration_images']
 
 # %% ../nbs/00_data.ipynb #c005
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
@@ -323,3 +325,13 @@ class AnomalyDataset(Dataset):
         mask = load_mask(s.mask_paths, im.size)
         if self.mask_size: mask = np.asarray(Image.fromarray(mask).resize((self.mask_size, self.mask_size), Image.NEAREST))
         return self.tfm(im), torch.from_numpy(mask), s.label
+
+# %% ../nbs/00_data.ipynb #c041
+def load_tensors(samples, size: int = 256, progress: bool = True) -> torch.Tensor:
+    "Decode the images of `samples` once: (N, 3, size, size), ImageNet-normalised."
+    tfm, samples = ImageTransform(size), list(samples)
+    return torch.stack([tfm(load_image(s.path)) for s in (progress_bar(samples, leave=False) if progress else samples)])
+
+def calibration_images(data, category: str, n: int = 16, image_size: int = 256) -> torch.Tensor:
+    "The first `n` training images of `category` under `data`, normalised: (n, 3, S, S)."
+    return load_tensors(samples(data, category, 'train')[:n], image_size, progress=False)

@@ -4,17 +4,19 @@
 
 # %% ../nbs/03_runtime.ipynb #c002
 from __future__ import annotations
-import contextlib, json, os, random, tempfile
+import contextlib, itertools, json, os, platform, random, tempfile, time
 from pathlib import Path
 import numpy as np
 import torch
+from fastprogress.fastprogress import progress_bar
 from safetensors.torch import save_file, load_file
 
 # %% auto #0
 __all__ = ['default_device', 'cpu_has', 'cpu_has_bf16', 'autocast', 'synchronize', 'seed_everything', 'prefers_channels_last',
            'inference_layout', 'channel_mean_std', 'atomic_write', 'save_json', 'save_tensors', 'save_training_state',
            'has_training_state', 'load_training_state', 'distributed', 'is_main_process', 'init_distributed',
-           'all_reduce_', 'broadcast_', 'barrier', 'close_distributed', 'MissingExtra', 'require']
+           'all_reduce_', 'broadcast_', 'barrier', 'close_distributed', 'MissingExtra', 'require',
+           'TrainingInterrupted', 'stop_requests', 'choose_device', 'cpu_has_vnni', 'cpu_description', 'TrainingLoop']
 
 # %% ../nbs/03_runtime.ipynb #c005
 def default_device() -> torch.device:
@@ -202,3 +204,90 @@ def require(module: str, extra: str, feature: str | None = None):
     except ImportError as e:
         what = f"{feature} needs" if feature else "raad needs"
         raise MissingExtra(f"{what} the optional package {module.split('.')[0]!r} ({e}); install it with: pip install 'raad[{extra}]'") from None
+
+# %% ../nbs/03_runtime.ipynb #c031
+class TrainingInterrupted(RuntimeError):
+    "Training stopped by SIGTERM or SIGINT (`.signal`, its name) at a step boundary, after saving its state; resume to continue."
+    def __init__(self, message: str, signal: str | None = None): super().__init__(message); self.signal = signal
+
+class stop_requests:
+    "Within: the first SIGTERM or SIGINT is only recorded in `.signal` (a second one acts as usual). Main thread only; elsewhere a no-op."
+    def __init__(self): self.signal, self._old = None, {}
+    def _handle(self, signum, frame):
+        import signal
+        self.signal = signal.Signals(signum).name
+        self._restore()
+    def _restore(self):
+        import signal
+        for s, h in self._old.items(): signal.signal(s, h if h is not None else signal.SIG_DFL)
+        self._old = {}
+    def __enter__(self):
+        import signal, threading
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGTERM, signal.SIGINT): self._old[s] = signal.signal(s, self._handle)
+        return self
+    def __exit__(self, *exc): self._restore()
+
+def choose_device(device=None, bf16: bool | None = None) -> tuple[torch.device, bool]:
+    "(device, bf16): `device` or the default one; bf16 autocast where asked, by default on CPUs with native bf16."
+    device = torch.device(device) if device else default_device()
+    return device, ((device.type == 'cpu' and cpu_has_bf16()) if bf16 is None else bf16)
+
+def cpu_has_vnni() -> bool:
+    "Does this CPU have VNNI (int8 dot products without 16-bit saturation)?"
+    return cpu_has('avx512_vnni', 'avx_vnni', 'amx_int8')
+
+def cpu_description() -> str:
+    "The CPU model and its relevant instruction-set flags."
+    try: info = Path('/proc/cpuinfo').read_text()
+    except OSError: return platform.processor()
+    name = next((l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith('model name')), platform.processor())
+    flags = next((l.split(':', 1)[1].split() for l in info.splitlines() if l.startswith('flags')), [])
+    keep = [f for f in flags if f in ('avx2', 'avx512f', 'avx512_bf16', 'avx512_vnni', 'avx_vnni', 'amx_bf16', 'amx_int8')]
+    return f"{name} ({', '.join(keep)}), {torch.get_num_threads()} threads"
+
+# %% ../nbs/03_runtime.ipynb #c031b
+class _NoStop: signal = None
+
+class TrainingLoop:
+    "The control flow every raad training shares (distillation, training, fine-tuning): iterate it for the step numbers."
+    def __init__(self, out,                    # run folder: `log.jsonl` is appended to here
+                 save_state,                    # save_state(steps_done): write the resumable state
+                 start: int = 0, total: int = 1, # steps `start`..`total - 1`; the body may change `.total` (a time budget)
+                 save_every: int = 500,         # resumable state every N steps (not after the last: the caller saves the result)
+                 until: int | None = None,      # stop after this step, state saved (`.stopped_early`)
+                 log_every: int = 10,           # a JSON line of `.values` every N steps and after the last
+                 progress: bool = True, what: str = 'training', resume_hint: str = 'continue with --resume',
+                 main: bool = True,             # False on the other ranks of a distributed run: no log, no state
+                 elapsed: float = 0.0,          # seconds of earlier sessions of a resumed run
+                 catch_signals: bool = True,    # False: SIGTERM / Ctrl-C act as usual (e.g. ranks of a torchrun job, which must stop together)
+                 open_ended: bool = False):     # count steps until the body sets `.total` (a time budget; no progress bar)
+        self.out, self.save_state, self.start, self.total, self.save_every, self.until = Path(out), save_state, start, total, save_every, until
+        self.log_every, self.progress, self.what, self.resume_hint, self.main = log_every, progress, what, resume_hint, main
+        self.elapsed, self.open_ended, self.catch_signals = elapsed, open_ended, catch_signals
+        self.values, self.paused, self.stopped_early, self.t0 = {}, 0.0, False, time.time() - elapsed
+
+    def seconds(self) -> float:
+        "Seconds spent in the loop, without `.paused` (e.g. snapshots written in the body)."
+        return time.time() - self.t0 - self.paused
+
+    def __iter__(self):
+        self.t0 = time.time() - self.elapsed
+        steps = itertools.count(self.start) if self.open_ended else range(self.start, self.total)
+        bar = progress_bar(steps) if self.progress and self.main and not self.open_ended else steps
+        with (stop_requests() if self.catch_signals else contextlib.nullcontext(_NoStop())) as stop, open(self.out/'log.jsonl', 'a') if self.main else contextlib.nullcontext() as logf:
+            for step in bar:
+                if step >= self.total: break
+                self.values = {}
+                yield step                       # the body: one optimisation step, its losses into `.values`
+                done = step + 1
+                if logf and (done % self.log_every == 0 or done == self.total):
+                    logf.write(json.dumps({'step': done, **{k: round(float(v), 6) for k, v in self.values.items()}, 'time': round(self.seconds(), 1)}) + '\n')
+                    logf.flush()
+                if self.values and hasattr(bar, 'comment'): bar.comment = ' '.join(f'{k} {float(v):.4f}' for k, v in list(self.values.items())[:1])
+                if done >= self.total: break     # the caller writes the result and the final state
+                if self.main and (done % self.save_every == 0 or done == self.until or stop.signal): self.save_state(done)
+                if stop.signal:
+                    of = self.total if self.total < 10 ** 9 else 'the time budget'
+                    raise TrainingInterrupted(f"{self.out}: {self.what} stopped by {stop.signal} after step {done} of {of}; state saved, {self.resume_hint}", stop.signal)
+                if self.until is not None and done == self.until: self.stopped_early = True; return

@@ -16,7 +16,7 @@ import app  # noqa: E402
 def make_checkpoints(folder) -> Path:
     "A checkpoints folder with random-weight `bottle_baseline` and `bottle_raad` (with bits and a threshold)."
     from raad.pdn import EfficientAD
-    from raad.train import save_model
+    from raad.checkpoint import save_model
     torch.manual_seed(0)
     m = EfficientAD(); m.quantiles.copy_(torch.tensor([0.0, 1.0, 0.0, 1.0]))
     save_model(Path(folder)/'bottle_baseline', m, {'method': 'baseline', 'category': 'bottle', 'image_size': 256})

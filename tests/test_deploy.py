@@ -9,7 +9,7 @@ from safetensors.torch import load_file
 from raad.pdn import EfficientAD
 from raad.quant import quantize_model, uniform_bits, quant_convs
 from raad.deploy import to_int8, save_int8, Int8EfficientAD, int8_weight
-from raad.train import load_model, CheckpointError
+from raad.checkpoint import load_model, CheckpointError
 
 torch.set_num_threads(1)
 warnings.filterwarnings('ignore', message='.*(deprecated|migrate|torchao).*')

@@ -6,7 +6,7 @@ import pytest
 import torch
 from raad.hub import load_pretrained, save_pretrained, push_to_hub, fill_hub_cache, CHECKPOINT_FILES
 from raad.pdn import EfficientAD
-from raad.train import CheckpointError
+from raad.checkpoint import CheckpointError
 
 COMMIT = '1234567890abcdef1234567890abcdef12345678'
 

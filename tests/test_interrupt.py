@@ -71,8 +71,11 @@ def test_recalibration_stops_on_sigterm_and_resumes(fixture_data, tmp_path):
     from raad.data import samples
     from raad.pdn import EfficientAD
     from raad.quant import uniform_bits
-    from raad.recalibrate import quantize_efficientad, recalibrate
-    from raad.train import TrainingInterrupted, fit_teacher_normalization, load_tensors, load_model
+    from raad.recalibrate import quantize_efficientad, fine_tune
+    from raad.runtime import TrainingInterrupted
+    from raad.train import fit_teacher_normalization
+    from raad.data import load_tensors
+    from raad.checkpoint import load_model
     torch.manual_seed(0)
     x = load_tensors(samples(fixture_data, 'widget', 'train'))
     m = EfficientAD(); fit_teacher_normalization(m, x)
@@ -83,11 +86,11 @@ def test_recalibration_stops_on_sigterm_and_resumes(fixture_data, tmp_path):
         os.kill(os.getpid(), signal.SIGTERM)
     threading.Thread(target=sigterm_after_first_state, daemon=True).start()
     with pytest.raises(TrainingInterrupted, match=r'recalibration stopped by SIGTERM after step \d+ of 8; state saved'):
-        recalibrate(mq, x[:3], x[3:], out, steps=8, save_every=2, progress=False, log=lambda *a: None)
+        fine_tune(mq, x[:3], x[3:], out, steps=8, save_every=2, progress=False, log=lambda *a: None)
     stopped_at = state_step(out)
     assert 2 <= stopped_at < 8 and not (out/'model.safetensors').exists()
     assert signal.getsignal(signal.SIGTERM) == handler_before  # the handler is put back
     logs = []
-    recalibrate(mq, x[:3], x[3:], out, steps=8, save_every=100, resume=True, progress=False, log=logs.append)
+    fine_tune(mq, x[:3], x[3:], out, steps=8, save_every=100, resume=True, progress=False, log=logs.append)
     assert logs == [f'resumed recalibration from step {stopped_at}'] and state_step(out) == 8
     load_model(out)

@@ -29,7 +29,7 @@ def test_runtimes_match_torch(onnx_dir, runtime, precision):
     import torch
     from raad.data import ImageTransform, load_image
     from raad.onnx_deploy import OnnxAnomalyModel, AnomalyMapHead, within_tolerance
-    from raad.train import load_model
+    from raad.checkpoint import load_model
     model, cfg = load_model(MODEL)
     x = torch.stack([ImageTransform(256)(load_image(p)) for p in sorted((REPO/'examples').glob('bottle_*.png'))])
     with torch.no_grad(): ref_map, ref_score = [t.numpy() for t in AnomalyMapHead(model)(x)]
@@ -60,7 +60,7 @@ def test_int8_runtimes_match_torch_fake_quant(int8_dir, runtime):
     import torch
     from raad.data import ImageTransform, load_image
     from raad.onnx_deploy import OnnxAnomalyModel, AnomalyMapHead
-    from raad.train import load_model
+    from raad.checkpoint import load_model
     model, cfg = load_model(RAAD)  # RAAD's quantizers on: the reference the integers must reproduce
     x = torch.stack([ImageTransform(256)(load_image(p)) for p in sorted((REPO/'examples').glob('bottle_*.png'))])
     with torch.no_grad(): ref_map, ref_score = [t.numpy() for t in AnomalyMapHead(model)(x)]

@@ -3,11 +3,10 @@ import copy, json
 import pytest
 import torch
 import torch.nn as nn
-from raad.quant import (FakeQuantizer, QuantConv2d, quantize_model, uniform_bits, fisher_ptq, get_bits, model_size_mb,
-                        calibrate_activations)
+from raad.quant import FakeQuantizer, QuantConv2d, quantize_model, uniform_bits, fisher_ptq, get_bits, model_size_mb, calibrate_activations
 from raad.pdn import EfficientAD
-from raad.train import save_model, load_model, CheckpointError
-from raad.recalibrate import recalibrate, quantize_efficientad
+from raad.checkpoint import save_model, load_model, CheckpointError
+from raad.recalibrate import fine_tune, quantize_efficientad
 from raad.runtime import save_json
 
 torch.set_num_threads(1)
@@ -85,16 +84,17 @@ def test_unquantized_checkpoint_has_no_quantized_layers(tmp_path):
 
 def test_recalibration_resume_equals_uninterrupted(fixture_data, tmp_path):
     from raad.data import samples
-    from raad.train import load_tensors, fit_teacher_normalization
+    from raad.data import load_tensors
+    from raad.train import fit_teacher_normalization
     xs = load_tensors(samples(fixture_data, 'widget', 'train'))
     torch.manual_seed(0)
     m = EfficientAD(); fit_teacher_normalization(m, xs)
     mq, _ = quantize_efficientad(m, xs[:1], bits=uniform_bits(m, 4))
     kw = dict(steps=2, progress=False, log=lambda *a: None, seed=1)
-    recalibrate(copy.deepcopy(mq), xs[:3], xs[3:], tmp_path/'straight', **kw)
-    assert recalibrate(copy.deepcopy(mq), xs[:3], xs[3:], tmp_path/'resumed', until=1, **kw) is None
+    fine_tune(copy.deepcopy(mq), xs[:3], xs[3:], tmp_path/'straight', **kw)
+    assert fine_tune(copy.deepcopy(mq), xs[:3], xs[3:], tmp_path/'resumed', until=1, **kw) is None
     assert json.loads((tmp_path/'resumed/state.json').read_text())['step'] == 1
-    recalibrate(copy.deepcopy(mq), xs[:3], xs[3:], tmp_path/'resumed', resume=True, **kw)
+    fine_tune(copy.deepcopy(mq), xs[:3], xs[3:], tmp_path/'resumed', resume=True, **kw)
     a, cfg = load_model(tmp_path/'straight'); b, _ = load_model(tmp_path/'resumed')
     for k, v in a.state_dict().items(): torch.testing.assert_close(v, b.state_dict()[k], rtol=1e-4, atol=1e-5)
     assert cfg['recalibration']['steps'] == 2 and cfg['bits']['student.3'] == [4, 4]

@@ -40,7 +40,7 @@ def test_readme_speed_table_matches_results_file():
     readme = (ROOT/'README.md').read_text()
     f = ROOT/'benchmarks'/'speed_cpu.json'
     if not f.exists(): pytest.skip('no speed results committed yet')
-    from raad.deploy import speed_table
+    from raad.bench import speed_table
     table = speed_table(json.loads(f.read_text()))
     for line in table.strip().splitlines(): assert line.strip() in readme, line
     f = ROOT/'benchmarks'/'int8_accuracy.json'
@@ -55,7 +55,7 @@ def test_readme_gpu_figures_match_results_files():
     "The GPU session's tables (benchmarks/gpu_h200) and the 9,000-step bottle metrics quoted in README come from its files."
     d = ROOT/'benchmarks'/'gpu_h200'
     if not d.exists(): pytest.skip('no GPU results committed')
-    from raad.deploy import speed_table
+    from raad.bench import speed_table
     readme = (ROOT/'README.md').read_text()
     for f in ('speed_cuda.json', 'speed_cpu_2threads.json', 'speed_cpu_all.json'):
         for line in speed_table(json.loads((d/f).read_text())).strip().splitlines(): assert line.strip() in readme, (f, line)

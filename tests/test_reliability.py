@@ -13,7 +13,7 @@ from PIL import Image
 from raad.cli import main as raad_main
 from raad.data import DataError, make_mvtec_fixture
 from raad.pdn import EfficientAD
-from raad.train import save_model, load_model, CheckpointError, CHECKPOINT_FORMAT
+from raad.checkpoint import save_model, load_model, CheckpointError, CHECKPOINT_FORMAT
 from test_data import BAD, ODD, _png_declaring
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,10 +5,9 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 from raad.pdn import EfficientAD
-from raad.quant import (uniform_bits, quantize_model, quant_convs, step_sizes, step_size_parameters, scale_report, fisher_weights,
-                        weight_shares, block_gradients, get_bits)
-from raad.recalibrate import recalibrate, quantize_efficientad
-from raad.train import save_model, load_model
+from raad.quant import uniform_bits, quantize_model, quant_convs, step_sizes, step_size_parameters, scale_report, fisher_weights, weight_shares, block_gradients, get_bits
+from raad.recalibrate import fine_tune, quantize_efficientad
+from raad.checkpoint import save_model, load_model
 
 torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +19,8 @@ FROZEN_BOUND = 1.05
 @pytest.fixture(scope='module')
 def quantized(fixture_data):
     from raad.data import samples
-    from raad.train import load_tensors, fit_teacher_normalization
+    from raad.data import load_tensors
+    from raad.train import fit_teacher_normalization
     xs = load_tensors(samples(fixture_data, 'widget', 'train'))
     torch.manual_seed(0)
     m = EfficientAD(); fit_teacher_normalization(m, xs)
@@ -35,7 +35,7 @@ def test_recalibration_keeps_step_sizes_near_calibration(quantized, tmp_path, le
     calibrated = step_sizes(mq)
     kw = dict(steps=STEPS, lr=1e-2, progress=False, log=lambda *a: None)
     if learn: kw['learn_step_sizes'] = True   # the default (the `raad` variant) keeps them frozen
-    recalibrate(mq, xs[:3], xs[3:], tmp_path/'r', **kw)
+    fine_tune(mq, xs[:3], xs[3:], tmp_path/'r', **kw)
     m2, cfg = load_model(tmp_path/'r')
     assert cfg['recalibration']['learn_step_sizes'] == learn
     raw = load_file(str(tmp_path/'r'/'model.safetensors'))
@@ -61,7 +61,7 @@ def test_step_sizes_have_their_own_adam_group(quantized, tmp_path):
     n_steps = len(step_size_parameters(mq.student)) + len(step_size_parameters(mq.autoencoder))
     for learn in (True, False):
         out = tmp_path/str(learn)
-        recalibrate(copy.deepcopy(mq), xs[:3], xs[3:], out, steps=2, until=1, learn_step_sizes=learn, progress=False, log=lambda *a: None)
+        fine_tune(copy.deepcopy(mq), xs[:3], xs[3:], out, steps=2, until=1, learn_step_sizes=learn, progress=False, log=lambda *a: None)
         groups = json.loads((out/'state.json').read_text())['param_groups']
         if learn:
             assert [(g['initial_lr'], g['weight_decay'], len(g['params'])) for g in groups][1] == (1e-3, 0.0, n_steps)
@@ -69,8 +69,8 @@ def test_step_sizes_have_their_own_adam_group(quantized, tmp_path):
         else: assert len(groups) == 1
 
 def test_raad_variant_freezes_step_sizes():
-    from raad.pipeline import VARIANTS
-    assert VARIANTS['raad']['learn_step_sizes'] is False and VARIANTS['lsq8']['learn_step_sizes'] is True
+    from raad.pipeline import VARIANT_SPECS
+    assert VARIANT_SPECS['raad']['learn_step_sizes'] is False and VARIANT_SPECS['lsq8']['learn_step_sizes'] is True
 
 def _old_format(sd: dict, flip: bool = True) -> dict:
     "A state dict as written before issue 14: signed `scale`s (the old forward pass used |scale|)."

@@ -1,7 +1,8 @@
 "Training: an interrupted and resumed run equals an uninterrupted one; the checkpoint holds what it should."
 import json
 import torch
-from raad.train import train_efficientad, load_model
+from raad.train import train_efficientad
+from raad.checkpoint import load_model
 
 def test_resume_equals_uninterrupted(fixture_data, random_teacher, tmp_path):
     kw = dict(teacher=random_teacher, preset='tiny', progress=False, bf16=False, log=lambda *a: None, seed=3)

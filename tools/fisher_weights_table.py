@@ -10,7 +10,8 @@ import argparse, json, time
 from pathlib import Path
 import torch
 from raad.data import samples, split_train_validation
-from raad.train import load_model, load_tensors
+from raad.checkpoint import load_model
+from raad.data import load_tensors
 from raad.quant import conv_names, block_gradients, fisher_weights, weight_shares
 
 def fisher_table(baseline, data, calib_images: int = 8, floors=(0.0, 1.0), batch_size: int = 2) -> dict:

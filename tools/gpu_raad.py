@@ -7,8 +7,9 @@ three and writes OUT/raad_gpu.json after every stage.
 """
 import argparse, json, time
 from pathlib import Path
-from raad.pipeline import RecalibrationPreset, run_variant
-from raad.train import train_efficientad, load_model
+from raad.pipeline import RecalibrationPreset, make_variant
+from raad.train import train_efficientad
+from raad.checkpoint import load_model
 from raad.evaluate import evaluate
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -30,6 +31,6 @@ res['baseline']['after'] = metrics(evaluate(m, a.data, a.category, work/'baselin
 preset = RecalibrationPreset('gpu', steps=a.ft_steps, ptq_iters=a.ptq_iters, calib_images=a.calib_images, save_every=max(1, a.ft_steps // 2))
 for v in ('control', 'raad'):
     t0 = time.time()
-    s = run_variant(base, v, work/v, preset=preset, eval_before=(v == 'raad'), device=a.device, progress=False, log=lambda *x: None)
+    s = make_variant(base, v, work/v, preset=preset, eval_before=(v == 'raad'), device=a.device, progress=False, log=lambda *x: None)
     res[v] = {**{k: s.get(k) for k in ('after', 'before', 'bits', 'size_mb', 'quantize_seconds', 'recalibration_seconds', 'steps')}, 'seconds': round(time.time() - t0, 1)}
     save(); print(v, res[v], flush=True)

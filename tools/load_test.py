@@ -70,7 +70,7 @@ def expected_scores(model_dir: Path, images) -> dict[str, float]:
     "Image score (anomaly-map maximum) of each image, computed with the library, not the app."
     import torch
     from raad.data import load_image, ImageTransform
-    from raad.train import load_model
+    from raad.checkpoint import load_model
     model, cfg = load_model(model_dir)
     tfm = ImageTransform(int(cfg.get('image_size', 256)))
     with torch.no_grad(): return {str(p): float(model.anomaly_map(tfm(load_image(p))[None]).max()) for p in images}

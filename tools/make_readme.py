@@ -24,7 +24,7 @@ def _raad(name='raad_cpu.json'):
     return experiment_tables(_json(name))
 
 def _speed_onnx():
-    from raad.deploy import speed_table
+    from raad.bench import speed_table
     return speed_table(_json('speed_onnx_cpu.json'))
 
 def _step_profile():

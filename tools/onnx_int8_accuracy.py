@@ -17,7 +17,7 @@ from raad.data import samples, load_image, ImageTransform
 from raad.metrics import image_auroc, image_ap
 from raad.onnx_deploy import export_onnx_int8, OnnxAnomalyModel, AnomalyMapHead
 from raad.runtime import save_json
-from raad.train import load_model
+from raad.checkpoint import load_model
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -5,10 +5,10 @@ python tools/profile_step.py --out benchmarks/step_profile_cpu.json     # on an 
 import argparse, json, math, time
 import numpy as np
 import torch
-from raad.bench import cpu_description
+from raad.runtime import cpu_description
 from raad.pdn import EfficientAD
 from raad.runtime import autocast, cpu_has_bf16, save_json
-from raad.train import efficientad_losses, augment_for_autoencoder
+from raad.losses import efficientad_losses, augment_for_autoencoder
 
 PARTS = ('augment', 'teacher (augmented image)', 'student (image)', 'student (augmented image)', 'autoencoder', 'losses', 'backward', 'optimizer', 'step')
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors.torch import load_file
-from raad.train import load_model
+from raad.checkpoint import load_model
 from raad.quant import scale_report
 
 def summary(report: dict) -> dict:
