@@ -1,7 +1,8 @@
 """Write README.md from nbs/index.ipynb (markdown cells verbatim, code cells as python blocks); `--check` fails if it is stale.
 
 Result tables are not typed into the notebook: a line `{{table:NAME}}` is replaced by the table that raad's own table
-functions make of the benchmark file behind NAME (see TABLES), so README numbers are always what those files hold.
+functions make of the benchmark file behind NAME (see TABLES), and `{{num:FILE:SELECT:PATH:FMT}}` in prose by one number of
+a benchmark file (see `number`), so README numbers are always what those files hold.
 """
 import json, re, sys
 from pathlib import Path
@@ -43,12 +44,27 @@ TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile
           'raad_791': lambda: _raad('history/raad_cpu_xeon_791_steps.json'),
           'speed_onnx': _speed_onnx}
 
+def number(file: str, select: str, path: str, fmt: str) -> str:
+    """One number of `benchmarks/FILE`: in a list of rows the first whose fields match SELECT (`k=v,k2=v2`; `-`: the file itself),
+    then PATH (dotted keys and list indices, e.g. `points.-1.image_auroc`), written as FMT: `pct` (x100, one decimal), `int` (thousands
+    separators) or a format spec such as `.3f`."""
+    v = _json(file)
+    if select != '-':
+        want = dict(kv.split('=', 1) for kv in select.split(','))
+        v = next((r for r in v if all(str(r.get(k)) == x for k, x in want.items())), None)
+        if v is None: raise KeyError(f"{file}: no row with {select}")
+    for k in path.split('.'): v = v[int(k)] if isinstance(v, list) else v[k]
+    if fmt == 'pct': return f'{100 * v:.1f}'
+    if fmt == 'int': return f'{int(v):,}'
+    return format(v, fmt)
+
 def fill(text: str) -> str:
-    "Replace each `{{table:NAME}}` line of `text` by its generated table."
+    "Replace each `{{table:NAME}}` line of `text` by its generated table, each `{{num:...}}` by its number."
     def table(m):
         if m.group(1) not in TABLES: raise KeyError(f"unknown README table {m.group(1)!r}; known: {', '.join(TABLES)}")
         return TABLES[m.group(1)]().strip()
-    return re.sub(r'^\{\{table:(\w+)\}\}$', table, text, flags=re.M)
+    text = re.sub(r'^\{\{table:(\w+)\}\}$', table, text, flags=re.M)
+    return re.sub(r'\{\{num:([^:}]+):([^:}]+):([^:}]+):([^:}]+)\}\}', lambda m: number(*m.groups()), text)
 
 def render() -> str:
     nb = json.loads((ROOT/'nbs/index.ipynb').read_text())
