@@ -16,8 +16,8 @@ from .pdn import combine_maps
 from .runtime import autocast, save_json, cpu_has_bf16, default_device, inference_layout
 
 # %% auto #0
-__all__ = ['DEFAULT_THRESHOLD', 'PREDICTION_COLUMNS', 'predict', 'evaluate', 'pick_examples', 'save_grid', 'image_files',
-           'predict_folder']
+__all__ = ['DEFAULT_THRESHOLD', 'PREDICTION_COLUMNS', 'predict', 'evaluate', 'pick_examples', 'save_grid', 'threshold_of',
+           'verdict', 'image_files', 'predict_folder']
 
 # %% ../nbs/06_evaluate.ipynb #c005
 @torch.no_grad()
@@ -100,8 +100,21 @@ def save_grid(path, r: dict, samples, n: int = 8) -> Path:
     fig.tight_layout(); fig.savefig(path, dpi=80); plt.close(fig)
     return Path(path)
 
-# %% ../nbs/06_evaluate.ipynb #c101
+# %% ../nbs/06_evaluate.ipynb #c096
 DEFAULT_THRESHOLD = 0.1  # the 0.995 quantile of normal validation pixels on the normalised map scale
+
+def threshold_of(config: dict | None, threshold: float | None = None) -> tuple[float, str]:
+    "(threshold, where it comes from) for a model's scores: `threshold` if given, else the checkpoint's calibrated `config['threshold']`, else DEFAULT_THRESHOLD."
+    if threshold is not None: return float(threshold), 'given'
+    t = (config or {}).get('threshold')
+    if isinstance(t, (int, float)): return float(t), "the model's calibrated threshold"
+    return DEFAULT_THRESHOLD, "0.1: the 0.995 quantile of normal validation pixels on the normalised scale"
+
+def verdict(score: float, threshold: float) -> str:
+    "'defective' where the image score reaches `threshold`, else 'good'."
+    return 'defective' if score >= threshold else 'good'
+
+# %% ../nbs/06_evaluate.ipynb #c101
 PREDICTION_COLUMNS = ('path', 'score', 'verdict', 'error', 'heatmap')
 
 def image_files(images) -> tuple[Path, list[Path]]:
@@ -128,7 +141,7 @@ def predict_folder(model, images, out, threshold: float | None = None, heatmaps:
         from raad.hub import load_pretrained
         model, config = load_pretrained(model, device=device)
     config = config or {}; model = model.to(device).eval()
-    threshold = float(threshold if threshold is not None else config.get('threshold', DEFAULT_THRESHOLD))
+    threshold = threshold_of(config, threshold)[0]
     root, files = image_files(images)
     out = Path(out); out.mkdir(parents=True, exist_ok=True); tfm = ImageTransform(int(config.get('image_size', 256))); rows = []
     with inference_layout(model, device) as channels_last:
@@ -141,7 +154,7 @@ def predict_folder(model, images, out, threshold: float | None = None, heatmaps:
             with autocast(device, bf16): o = model(x)
             amap = combine_maps(*model.normalize_maps(o['local'].float(), o['global'].float()), (im.size[1], im.size[0]))[0].cpu().numpy()
             score = float(amap.max())
-            row.update(score=f'{score:.6f}', verdict='defective' if score >= threshold else 'good')
+            row.update(score=f'{score:.6f}', verdict=verdict(score, threshold))
             if heatmaps:
                 hm = out/'heatmaps'/f.relative_to(root).with_suffix('.png'); hm.parent.mkdir(parents=True, exist_ok=True)
                 overlay(im, amap, 0.5, vmin=0.0, vmax=2 * threshold).save(hm); row['heatmap'] = str(hm.relative_to(out))
