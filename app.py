@@ -18,15 +18,13 @@ from __future__ import annotations
 import os
 os.environ.setdefault('GRADIO_ANALYTICS_ENABLED', 'False')
 os.environ.setdefault('HF_HUB_DISABLE_TELEMETRY', '1')
-import concurrent.futures, threading, time
+import concurrent.futures, threading
 from pathlib import Path
-import numpy as np
 import torch
-from PIL import Image
 from raad.runtime import require
 gr = require('gradio', 'app', 'the demo app')  # gradio is the `app` extra: pip install 'raad[app]'
-from raad.attention import layer_attention_maps, overlay
-from raad.data import DataError, ImageTransform, load_image
+from raad.attention import analyse_image
+from raad.data import DataError, load_image
 from raad.hub import load_pretrained
 from raad.runtime import default_device, prefers_channels_last
 from raad.checkpoint import CheckpointError
@@ -38,14 +36,6 @@ HUB_REPO = os.environ.get('RAAD_HUB_REPO', '')
 HUB_REVISION = os.environ.get('RAAD_HUB_REVISION', '')
 SHIPPED = {'EfficientAD-S baseline (bottle)': 'bottle_baseline', 'RAAD (bottle)': 'bottle_raad'}  # label -> folder
 HUB_CHOICE = 'Hugging Face Hub repo'
-# The verdict's threshold on the image score (the anomaly map's maximum). A checkpoint may carry a calibrated one
-# in config['threshold']; otherwise 0.1 on EfficientAD's normalised scale, where both the local and the global map
-# are scaled so that 0.1 is the 0.995 quantile of normal validation pixels: a pixel above it is rarer than 1 in 200
-# on normal images. It is a conservative default (it calls some normal images defective), not a tuned operating point.
-DEFAULT_THRESHOLD = 0.1
-LAYER_CAPTIONS = {'layer1': 'layer 1 (conv 3→128)', 'layer2': 'layer 2 (conv 128→256)', 'layer3': 'layer 3 (conv 256→256)',
-                  'layer4': 'layer 4 (conv 256→384, teacher vs student)', 'local': 'local map (teacher vs student)',
-                  'global': 'global map (autoencoder vs student)'}
 DEVICE = default_device()
 
 def parse_shipped_repos(text: str) -> dict[str, str]:
@@ -109,12 +99,6 @@ def resolve(model_choice: str, hub_id: str = '', hub_revision: str = '', models:
     if model_choice in SHIPPED: raise gr.Error(f"{model_choice}: checkpoint {CHECKPOINT_DIR/SHIPPED[model_choice]} is missing.")
     raise gr.Error(f"Unknown model choice {model_choice!r}.")
 
-def threshold_of(config: dict) -> tuple[float, str]:
-    "The verdict threshold of a model and where it comes from."
-    t = config.get('threshold')
-    if isinstance(t, (int, float)): return float(t), "the model's calibrated threshold"
-    return DEFAULT_THRESHOLD, "0.1: the 0.995 quantile of normal validation pixels on the normalised scale"
-
 def bits_figure(bits):
     "Bar chart of per-layer weight bit-widths (config['bits']: layer -> [weight bits, activation bits], or layer -> bits, or a list), or None."
     if not bits: return None
@@ -126,25 +110,10 @@ def bits_figure(bits):
     ax.set_yticks([2, 3, 4, 8]); ax.set_ylabel('bits'); ax.set_title('per-layer weight bit-widths'); fig.tight_layout()
     return fig
 
-def _minmax(m: np.ndarray) -> np.ndarray:
-    return (m - m.min()) / max(float(m.max() - m.min()), 1e-12)
-
-def analyse(image, model, config: dict) -> dict:
-    "Anomaly map, score, verdict and attention overlays of one image (a path or PIL image) under `model`."
-    im = load_image(image) if not isinstance(image, Image.Image) else image.convert('RGB')
-    size = int(config.get('image_size', 256))
-    x = ImageTransform(size)(im)[None].to(DEVICE)
-    if prefers_channels_last(model, DEVICE): x = x.contiguous(memory_format=torch.channels_last)
-    t0 = time.perf_counter()
-    maps = {k: v[0].cpu().numpy() for k, v in layer_attention_maps(model, x, (size, size), normalize=False).items()}
-    seconds = time.perf_counter() - t0
-    amap = 0.5 * (maps['local'] + maps['global'])          # = model.anomaly_map(x): the mean of the normalised maps
-    score, (threshold, why) = float(amap.max()), threshold_of(config)
-    shown = im.copy(); shown.thumbnail((512, 512))
-    return {'overlay': overlay(shown, amap, 0.5, vmin=0.0, vmax=2 * threshold),  # green at the threshold, red at twice it
-            'score': score, 'threshold': threshold, 'threshold_source': why, 'defective': score >= threshold,
-            'layers': [(overlay(shown, _minmax(m), 0.5), LAYER_CAPTIONS.get(k, k)) for k, m in maps.items()],
-            'anomaly_map': amap, 'bits': config.get('bits'), 'seconds': seconds}
+def analyse(image, model, config: dict):
+    "The library's analysis of one image (`raad.attention.analyse_image`) and its pictures, (analysis, (heatmap, gallery)): run on the inference thread."
+    a = analyse_image(model, image, config, device=DEVICE)
+    return a, a.overlays(512)
 
 def predict(image, model_choice: str, hub_id: str = '', hub_revision: str = ''):
     "Gradio handler: (heatmap overlay, score, verdict, attention gallery, bit-width chart, details)."
@@ -152,15 +121,14 @@ def predict(image, model_choice: str, hub_id: str = '', hub_revision: str = ''):
     source, revision = resolve(model_choice, hub_id, hub_revision)
     try: model, config = get_model(source, revision)
     except (CheckpointError, ValueError) as e: raise gr.Error(f"Could not load the model: {e}") from None
-    try: r = _inference.submit(analyse, image, model, config).result()
+    try: a, (heat, layers) = _inference.submit(analyse, image, model, config).result()
     except DataError as e: raise gr.Error(str(e).replace(str(image), Path(str(image)).name)) from None
-    verdict = f"{'DEFECTIVE' if r['defective'] else 'GOOD'}: score {r['score']:.3f} {'≥' if r['defective'] else '<'} threshold {r['threshold']:.3f}"
-    details = (f"Threshold {r['threshold']:.3f} ({r['threshold_source']}). Heatmap colours: blue 0, green at the threshold, red at twice it.\n\n"
+    details = (f"Threshold {a.threshold:.3f} ({a.threshold_source}). Heatmap colours: blue 0, green at the threshold, red at twice it.\n\n"
                f"Model: {model_choice if model_choice != HUB_CHOICE else ''} `{config.get('source', Path(source).name)}` "
                f"({config.get('method', 'baseline')}, {config.get('category', '?')}). "
-               f"Inference: {1000 * r['seconds']:.0f} ms on {DEVICE.type.upper()}.")
-    fig = bits_figure(r['bits'])
-    return r['overlay'], round(r['score'], 4), verdict, r['layers'], gr.Plot(value=fig, visible=fig is not None), details
+               f"Inference: {1000 * a.seconds:.0f} ms on {DEVICE.type.upper()}.")
+    fig = bits_figure(config.get('bits'))
+    return heat, round(a.score, 4), a.summary, layers, gr.Plot(value=fig, visible=fig is not None), details
 
 def safe_image(**kwargs) -> gr.Image:
     "A `gr.Image` input whose undecodable uploads become a readable error in the page instead of a server exception."

@@ -4,24 +4,35 @@
 
 # %% ../nbs/12_attention.ipynb #c002
 from __future__ import annotations
-import math
+import math, time
+from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 from .data import load_image, ImageTransform
+from .evaluate import threshold_of, verdict
+from .pdn import combine_maps
+from .runtime import prefers_channels_last
 
 # %% auto #0
-__all__ = ['LAYER_NAMES', 'layer_attention_maps', 'heatmap', 'overlay', 'collect_attention_maps', 'average_heatmaps',
-           'average_heatmap_figure', 'qualitative_grid']
+__all__ = ['LAYER_NAMES', 'minmax', 'layer_attention_maps', 'heatmap', 'overlay', 'layer_captions', 'ImageAnalysis',
+           'analyse_image', 'collect_attention_maps', 'average_heatmaps', 'average_heatmap_figure', 'qualitative_grid']
+
+# %% ../nbs/12_attention.ipynb #c004a
+def minmax(m, lo=None, hi=None):
+    "`m` scaled so that `lo` becomes 0 and `hi` 1 (default: the map's own minimum and maximum, per map of (B, H, W)); a constant map becomes 0. A tensor stays a tensor, anything else becomes a float32 array."
+    if torch.is_tensor(m):
+        lo = m.amin((-2, -1), keepdim=True) if lo is None else lo
+        hi = m.amax((-2, -1), keepdim=True) if hi is None else hi
+        return (m - lo) / torch.as_tensor(hi - lo).clamp_min(1e-12)
+    m = np.asarray(m, np.float32)
+    lo = m.min((-2, -1), keepdims=True) if lo is None else lo
+    hi = m.max((-2, -1), keepdims=True) if hi is None else hi
+    return (m - lo) / np.maximum(hi - lo, 1e-12)
 
 # %% ../nbs/12_attention.ipynb #c005
 LAYER_NAMES = ('layer1', 'layer2', 'layer3', 'layer4')  # PDN-S convolutions; PDN-M has more (layer5, layer6)
-
-def _minmax(m: torch.Tensor) -> torch.Tensor:
-    "Scale each map of (B, H, W) to [0, 1] (a constant map becomes 0)."
-    lo, hi = m.amin((1, 2), keepdim=True), m.amax((1, 2), keepdim=True)
-    return (m - lo) / (hi - lo).clamp_min(1e-12)
 
 def _to_image(m: torch.Tensor, size) -> torch.Tensor:
     "Pad a (B, h, w) map, centred, to the grid of its stride, then upsample bilinearly to `size` (H, W)."
@@ -31,19 +42,21 @@ def _to_image(m: torch.Tensor, size) -> torch.Tensor:
     m = F.pad(m, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
     return F.interpolate(m[:, None], size=(H, W), mode='bilinear', align_corners=False)[:, 0]
 
-@torch.no_grad()
-def layer_attention_maps(model, x: torch.Tensor, size=None, normalize: bool = True) -> dict[str, torch.Tensor]:
-    "Per-layer teacher–student attention maps and the local/global maps of images `x` (B, 3, H, W): name -> (B, H, W)."
-    size = tuple(size or x.shape[-2:])
-    out = model(x, layers=True)
+def _attention_maps(model, out: dict, size, normalize: bool = True) -> dict[str, torch.Tensor]:
+    "The maps of `layer_attention_maps` from `out`, the output of `model(x, layers=True)`."
     t_layers = list(out['teacher_layers'][:-1]) + [out['teacher']]   # the last layer as the student learnt it: normalised
     maps = {}
     for i, (t, s) in enumerate(zip(t_layers, out['student_layers'])):
         d = ((t.float() - s[:, :t.shape[1]].float()) ** 2).mean(1)   # (B, h_l, w_l)
-        maps[f'layer{i + 1}'] = _to_image(_minmax(d) if normalize else d, size)
+        maps[f'layer{i + 1}'] = _to_image(minmax(d) if normalize else d, size)
     local, global_ = model.normalize_maps(out['local'].float(), out['global'].float())  # (B, 56, 56) each
-    for k, m in (('local', local), ('global', global_)): maps[k] = _to_image(_minmax(m) if normalize else m, size)
+    for k, m in (('local', local), ('global', global_)): maps[k] = _to_image(minmax(m) if normalize else m, size)
     return maps
+
+@torch.no_grad()
+def layer_attention_maps(model, x: torch.Tensor, size=None, normalize: bool = True) -> dict[str, torch.Tensor]:
+    "Per-layer teacher–student attention maps and the local/global maps of images `x` (B, 3, H, W): name -> (B, H, W)."
+    return _attention_maps(model, model(x, layers=True), tuple(size or x.shape[-2:]), normalize)
 
 # %% ../nbs/12_attention.ipynb #c010
 def _rgb_array(image) -> np.ndarray:
@@ -61,8 +74,7 @@ def heatmap(amap, size=None, cmap: str = 'jet', vmin=None, vmax=None) -> np.ndar
     m = amap.detach().float().cpu().numpy() if torch.is_tensor(amap) else np.asarray(amap, np.float32)
     if size is not None and tuple(size) != (m.shape[1], m.shape[0]):
         m = np.asarray(Image.fromarray(m.astype(np.float32), mode='F').resize(tuple(size), Image.BILINEAR))
-    lo = float(np.min(m)) if vmin is None else vmin; hi = float(np.max(m)) if vmax is None else vmax
-    m = np.clip((m - lo) / max(hi - lo, 1e-12), 0, 1)
+    m = np.clip(minmax(m, vmin, vmax), 0, 1)
     return (matplotlib.colormaps[cmap](m)[..., :3] * 255 + 0.5).astype(np.uint8)
 
 def overlay(image, amap, alpha: float = 0.5, cmap: str = 'jet', vmin=None, vmax=None) -> Image.Image:
@@ -70,6 +82,61 @@ def overlay(image, amap, alpha: float = 0.5, cmap: str = 'jet', vmin=None, vmax=
     img = _rgb_array(image)
     hm = heatmap(amap, (img.shape[1], img.shape[0]), cmap, vmin, vmax)
     return Image.fromarray(((1 - alpha) * img + alpha * hm + 0.5).astype(np.uint8))
+
+# %% ../nbs/12_attention.ipynb #c011b
+def layer_captions(model) -> dict[str, str]:
+    "Captions of the maps `layer_attention_maps` returns, from `model`'s teacher convolutions: name -> 'layer 1 (conv 3→128)', ..."
+    convs = [m for m in model.teacher if isinstance(m, torch.nn.Conv2d)]
+    caps = {f'layer{i + 1}': f"layer {i + 1} (conv {c.in_channels}→{c.out_channels}{', teacher vs student' if i == len(convs) - 1 else ''})"
+            for i, c in enumerate(convs)}
+    return {**caps, 'local': 'local map (teacher vs student)', 'global': 'global map (autoencoder vs student)'}
+
+# %% ../nbs/12_attention.ipynb #c011f
+@dataclass
+class ImageAnalysis:
+    "One image under a model: its anomaly map, score and verdict, and its attention maps (each (S, S) float32 at the model's input size S)."
+    image: Image.Image       # the RGB image analysed
+    anomaly_map: np.ndarray  # the mean of the normalised local and global maps (`combine_maps`)
+    score: float             # the anomaly map's maximum
+    threshold: float
+    threshold_source: str    # where the threshold comes from (`threshold_of`)
+    verdict: str             # 'good' or 'defective' (`verdict`)
+    maps: dict               # name -> unnormalised map: 'layer1'... (teacher vs student), 'local', 'global' (normalised scale)
+    captions: dict           # name -> caption (`layer_captions`)
+    seconds: float = 0.0     # the forward pass and the maps
+
+    @property
+    def defective(self) -> bool: return self.verdict == 'defective'
+    @property
+    def local_map(self) -> np.ndarray: return self.maps['local']
+    @property
+    def global_map(self) -> np.ndarray: return self.maps['global']
+    @property
+    def summary(self) -> str:
+        "The verdict in one line: 'DEFECTIVE: score 0.213 ≥ threshold 0.100'."
+        return f"{self.verdict.upper()}: score {self.score:.3f} {'≥' if self.defective else '<'} threshold {self.threshold:.3f}"
+
+    def overlays(self, max_size: int = 512, alpha: float = 0.5) -> tuple[Image.Image, list[tuple[Image.Image, str]]]:
+        "The image (shrunk to fit `max_size`) under its anomaly map (blue 0, green at the threshold, red at twice it), and (overlay, caption) per map, each on its own range."
+        shown = self.image.copy(); shown.thumbnail((max_size, max_size))
+        heat = overlay(shown, self.anomaly_map, alpha, vmin=0.0, vmax=2 * self.threshold)
+        return heat, [(overlay(shown, minmax(m), alpha), self.captions.get(k, k)) for k, m in self.maps.items()]
+
+@torch.no_grad()
+def analyse_image(model, image, config: dict | None = None, threshold: float | None = None, device=None) -> ImageAnalysis:
+    "Anomaly map, score, verdict and attention maps of `image` (a path or PIL image) under `model` (put in eval mode) at `config['image_size']` (default 256); threshold from `threshold_of(config, threshold)`."
+    im = image.convert('RGB') if isinstance(image, Image.Image) else load_image(image)
+    size = (int((config or {}).get('image_size', 256)),) * 2
+    device = torch.device(device) if device else next(model.parameters()).device
+    x = ImageTransform(size[0])(im)[None].to(device)
+    if prefers_channels_last(model, device): x = x.contiguous(memory_format=torch.channels_last)
+    model.eval(); t0 = time.perf_counter()
+    out = model(x, layers=True)
+    maps = {k: v[0].cpu().numpy() for k, v in _attention_maps(model, out, size, normalize=False).items()}
+    amap = combine_maps(*model.normalize_maps(out['local'].float(), out['global'].float()), size)[0].cpu().numpy()
+    seconds = time.perf_counter() - t0
+    score = float(amap.max()); t, why = threshold_of(config, threshold)
+    return ImageAnalysis(im, amap, score, t, why, verdict(score, t), maps, layer_captions(model), seconds)
 
 # %% ../nbs/12_attention.ipynb #c013
 def collect_attention_maps(model, paths, size: int = 256, image_size: int = 256, batch_size: int = 8, normalize: bool = False,

@@ -16,7 +16,7 @@ from .pdn import combine_maps
 from .runtime import autocast, save_json, cpu_has_bf16, default_device, inference_layout
 
 # %% auto #0
-__all__ = ['predict', 'evaluate', 'pick_examples', 'save_grid']
+__all__ = ['DEFAULT_THRESHOLD', 'predict', 'evaluate', 'pick_examples', 'save_grid', 'threshold_of', 'verdict']
 
 # %% ../nbs/09_evaluate.ipynb #c005
 @torch.no_grad()
@@ -98,3 +98,17 @@ def save_grid(path, r: dict, samples, n: int = 8) -> Path:
     for a, t in zip(axes[:, 0], ('image', 'anomaly map', 'ground truth')): a.text(-0.05, 0.5, t, transform=a.transAxes, rotation=90, va='center', ha='right', fontsize=9)
     fig.tight_layout(); fig.savefig(path, dpi=80); plt.close(fig)
     return Path(path)
+
+# %% ../nbs/09_evaluate.ipynb #c096
+DEFAULT_THRESHOLD = 0.1  # the 0.995 quantile of normal validation pixels on the normalised map scale
+
+def threshold_of(config: dict | None, threshold: float | None = None) -> tuple[float, str]:
+    "(threshold, where it comes from) for a model's scores: `threshold` if given, else the checkpoint's calibrated `config['threshold']`, else DEFAULT_THRESHOLD."
+    if threshold is not None: return float(threshold), 'given'
+    t = (config or {}).get('threshold')
+    if isinstance(t, (int, float)): return float(t), "the model's calibrated threshold"
+    return DEFAULT_THRESHOLD, "0.1: the 0.995 quantile of normal validation pixels on the normalised scale"
+
+def verdict(score: float, threshold: float) -> str:
+    "'defective' where the image score reaches `threshold`, else 'good'."
+    return 'defective' if score >= threshold else 'good'

@@ -10,15 +10,15 @@ import torch
 from fastprogress.fastprogress import progress_bar
 from .attention import overlay
 from .data import load_image, ImageTransform, IMAGE_EXTENSIONS, DataError
+from .evaluate import threshold_of, verdict
 from .hub import load_pretrained
 from .pdn import combine_maps
 from .runtime import autocast, cpu_has_bf16, default_device, inference_layout
 
 # %% auto #0
-__all__ = ['DEFAULT_THRESHOLD', 'PREDICTION_COLUMNS', 'image_files', 'predict_folder']
+__all__ = ['PREDICTION_COLUMNS', 'image_files', 'predict_folder']
 
 # %% ../nbs/16_predict.ipynb #c101
-DEFAULT_THRESHOLD = 0.1  # the 0.995 quantile of normal validation pixels on the normalised map scale
 PREDICTION_COLUMNS = ('path', 'score', 'verdict', 'error', 'heatmap')
 
 def image_files(images) -> tuple[Path, list[Path]]:
@@ -40,7 +40,7 @@ def predict_folder(model, images, out, threshold: float | None = None, heatmaps:
     if not isinstance(model, torch.nn.Module):
         model, config = load_pretrained(model, device=device)
     config = config or {}; model = model.to(device).eval()
-    threshold = float(threshold if threshold is not None else config.get('threshold', DEFAULT_THRESHOLD))
+    threshold = threshold_of(config, threshold)[0]
     root, files = image_files(images)
     out = Path(out); out.mkdir(parents=True, exist_ok=True); tfm = ImageTransform(int(config.get('image_size', 256))); rows = []
     with inference_layout(model, device) as channels_last:
@@ -53,7 +53,7 @@ def predict_folder(model, images, out, threshold: float | None = None, heatmaps:
             with autocast(device, bf16): o = model(x)
             amap = combine_maps(*model.normalize_maps(o['local'].float(), o['global'].float()), (im.size[1], im.size[0]))[0].cpu().numpy()
             score = float(amap.max())
-            row.update(score=f'{score:.6f}', verdict='defective' if score >= threshold else 'good')
+            row.update(score=f'{score:.6f}', verdict=verdict(score, threshold))
             if heatmaps:
                 hm = out/'heatmaps'/f.relative_to(root).with_suffix('.png'); hm.parent.mkdir(parents=True, exist_ok=True)
                 overlay(im, amap, 0.5, vmin=0.0, vmax=2 * threshold).save(hm); row['heatmap'] = str(hm.relative_to(out))

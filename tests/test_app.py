@@ -51,12 +51,14 @@ def test_predict_raad_shows_bits_and_its_threshold(shipped):
     assert 'threshold 0.500' in verdict and "calibrated" in details
 
 def test_score_is_the_anomaly_maps_max(shipped):
+    "The app's model as the app loads it (channels-last on the CPU): its analysis is the model's own anomaly map, the shown score its max."
     model, config = app.get_model(str(shipped/'bottle_baseline'))
     from raad.data import load_image, ImageTransform
     x = ImageTransform(256)(load_image(EXAMPLE))[None]
-    r = app.analyse(str(EXAMPLE), model, config)
-    np.testing.assert_allclose(r['anomaly_map'], model.anomaly_map(x)[0].numpy(), rtol=1e-4, atol=1e-6)
-    assert r['score'] == pytest.approx(float(r['anomaly_map'].max()))
+    a, (heat, layers) = app.analyse(str(EXAMPLE), model, config)
+    np.testing.assert_allclose(a.anomaly_map, model.anomaly_map(x)[0].numpy(), rtol=1e-4, atol=1e-6)
+    assert a.score == pytest.approx(float(a.anomaly_map.max()))
+    assert app.predict(str(EXAMPLE), BASELINE)[1] == pytest.approx(a.score, abs=1e-4)
 
 def test_bad_uploads_are_messages_and_the_app_keeps_working(shipped, tmp_path):
     (tmp_path/'notes.png').write_text('this is not an image')
