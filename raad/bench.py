@@ -12,6 +12,7 @@ from .checkpoint import load_model, save_model
 from .data import calibration_images
 from .deploy import export_int8
 from .evaluate import evaluate
+from .hub import load_pretrained
 from .onnx_deploy import OnnxAnomalyModel, export_onnx, export_onnx_int8
 from .pdn import EfficientAD
 from .quant import quantize_model, uniform_bits
@@ -111,7 +112,7 @@ def time_forward(model, batch: int = 1, n: int = 30, warmup: int = 3, image_size
 def _load_variant(v: dict):
     if v.get('runtime'):  # an ONNX export, run by ONNX Runtime or OpenVINO (chapter 14)
         return OnnxAnomalyModel(v['path'], v['runtime'], v.get('precision', 'fp32'), v.get('threads'))
-    model, cfg = load_model(v['path'], device=v.get('device', 'cpu'))
+    model, cfg = load_pretrained(v['path'], device=v.get('device', 'cpu'))  # float, RAAD or int8
     if v.get('channels_last'): model = model.to(memory_format=torch.channels_last)
     return model
 
@@ -139,7 +140,7 @@ def folder_size_mb(folder) -> float:
 
 def time_variant(v: dict, timeout: float | None = None) -> dict:
     "Run `_speed_worker(v)` in a fresh Python process and return its result."
-    code = 'import json, sys; from raad.deploy import _speed_worker; print("RESULT", json.dumps(_speed_worker(json.loads(sys.argv[1]))))'
+    code = 'import json, sys; from raad.bench import _speed_worker; print("RESULT", json.dumps(_speed_worker(json.loads(sys.argv[1]))))'
     env = {**os.environ, 'OMP_NUM_THREADS': str(v['threads']), 'PYTHONWARNINGS': 'ignore'}
     p = subprocess.run([sys.executable, '-c', code, json.dumps(v)], capture_output=True, text=True, env=env, timeout=timeout)
     line = next((l for l in p.stdout.splitlines() if l.startswith('RESULT ')), None)

@@ -176,7 +176,7 @@ def push_to_hub(folder, repo_id: str, token: str | None = None, private: bool = 
     folder = Path(folder)
     parse_source(repo_id)
     if '@' in repo_id: raise ValueError(f"{repo_id}: give the revision (branch) as `revision`, not after '@'")
-    load_model(folder)  # refuses a folder that would not load back
+    (load_int8 if _is_int8(folder) else load_model)(folder)  # refuses a folder that would not load back
     if not (folder/'README.md').is_file():
         (folder/'README.md').write_text(model_card(json.loads((folder/'config.json').read_text()), repo_id=repo_id), encoding='utf-8')
     api = HfApi(token=token)
