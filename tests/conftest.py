@@ -24,6 +24,16 @@ def random_teacher(tmp_path_factory):
     save_tensors(d/'teacher.safetensors', pdn_small(padding=True).state_dict())
     return d
 
+TINY_RUN = dict(preset='tiny', progress=False, bf16=False, log=lambda *a: None, seed=3, snapshots=[1, 3])
+
+@pytest.fixture(scope='session')
+def tiny_run(fixture_data, random_teacher, tmp_path_factory):
+    "Folder of one tiny training run on the fixture (`TINY_RUN`: 4 steps, seed 3, snapshots after steps 1 and 3); read, never changed."
+    from raad.train import train_efficientad
+    out = tmp_path_factory.mktemp('tiny_run')/'run'
+    train_efficientad(fixture_data, 'widget', out, teacher=random_teacher, **TINY_RUN)
+    return out
+
 def make_checkpoints(folder) -> Path:
     "A checkpoints folder with random-weight `bottle_baseline` (quantiles 0..1) and `bottle_raad` (with bits and a threshold)."
     import torch
@@ -48,7 +58,7 @@ def served_app_url(app_checkpoints, tmp_path_factory):
     "URL of `python app.py` serving `app_checkpoints`, started once for the run (the gradio_client and browser tests)."
     sys.path.insert(0, str(ROOT/'tools'))
     from app_harness import served_app
-    with served_app(app_checkpoints, log_dir=tmp_path_factory.mktemp('app_log')) as url: yield url
+    with served_app(app_checkpoints, timeout=600, log_dir=tmp_path_factory.mktemp('app_log')) as url: yield url  # generous: a crowded machine
 
 @pytest.fixture(scope='session')
 def quantized_fixture_model(fixture_data):

@@ -3,7 +3,6 @@ import json, sys, time
 from pathlib import Path
 import numpy as np
 import pytest
-import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT/'examples'/'bottle_broken_large.png'

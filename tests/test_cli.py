@@ -1,23 +1,18 @@
 "The `raad` console script end to end on a tiny synthetic data set, and its one-line errors."
-import json, shutil
+import json
 import numpy as np
 import pytest
 from conftest import raad_cli as raad
 from raad.cli import main
 from raad.metrics import evaluate_maps
 
-def test_train_then_eval(fixture_data, random_teacher, tmp_path):
-    "Train with a teacher given by Hub id (from an offline cache, as a wheel user would), evaluate, export a model given by Hub id."
+def test_eval_and_export(tiny_run, fixture_data, tmp_path):
+    """`raad eval` of a trained model (the session's tiny run; `raad train` itself: tests/test_train.py, tests/test_interrupt.py, and with
+    a teacher given by Hub id in a fresh venv: tests/test_packaging.py), and `raad export` of a model given by Hub id (offline cache)."""
     from raad.hub import fill_hub_cache
     commit, hub = '1234567890abcdef1234567890abcdef12345678', tmp_path/'hub'
-    teacher = shutil.copytree(random_teacher, tmp_path/'teacher'); (teacher/'teacher.json').write_text('{}')
-    fill_hub_cache(hub, 'raad/teacher-test', teacher, commit)
     offline = {'HF_HUB_CACHE': str(hub), 'HF_HUB_OFFLINE': '1'}
-    raad('train', '--data', fixture_data, '--category', 'widget', '--preset', 'tiny', '--out', tmp_path/'m',
-         '--teacher', f'raad/teacher-test@{commit}', '--seed', 1, '--quiet', '--no-bf16', env=offline)
-    assert (tmp_path/'m/model.safetensors').is_file() and (tmp_path/'m/config.json').is_file()
-    assert json.loads((tmp_path/'m/config.json').read_text())['teacher'].endswith(f'models--raad--teacher-test/snapshots/{commit}')
-    r = raad('eval', '--model', tmp_path/'m', '--data', fixture_data, '--category', 'widget', '--out', tmp_path/'e', '--save-maps', '--quiet')
+    r = raad('eval', '--model', tiny_run, '--data', fixture_data, '--category', 'widget', '--out', tmp_path/'e', '--save-maps', '--quiet')
     m = json.loads((tmp_path/'e/metrics.json').read_text())
     assert len(m['images']) == 4 and (tmp_path/'e/grid.png').stat().st_size > 1000
     z = np.load(tmp_path/'e/maps.npz')
@@ -28,9 +23,9 @@ def test_train_then_eval(fixture_data, random_teacher, tmp_path):
     expected = evaluate_maps(z['image_scores'], z['image_labels'], z['anomaly_maps'], z['masks'])  # metrics.json: the saved maps' metrics
     assert {k: m[k] for k in expected} == pytest.approx(expected, abs=1e-6)
     assert json.loads(r.stdout.strip().splitlines()[-1])['image_auroc'] == pytest.approx(m['image_auroc'], abs=1e-4)
-    fill_hub_cache(hub, 'raad/model-test', tmp_path/'m', commit)
+    fill_hub_cache(hub, 'raad/model-test', tiny_run, commit)
     raad('export', '--model', 'raad/model-test', '--out', tmp_path/'m16', '--format', 'fp16', env=offline)
-    assert (tmp_path/'m16/model.safetensors').stat().st_size < 0.6 * (tmp_path/'m/model.safetensors').stat().st_size
+    assert (tmp_path/'m16/model.safetensors').stat().st_size < 0.6 * (tiny_run/'model.safetensors').stat().st_size
     raad('eval', '--model', tmp_path/'m16', '--data', fixture_data, '--category', 'widget', '--out', tmp_path/'e16', '--quiet')
     m16 = json.loads((tmp_path/'e16/metrics.json').read_text())
     assert np.allclose([i['score'] for i in m16['images']], [i['score'] for i in m['images']], rtol=0.05, atol=1e-3)

@@ -1,24 +1,16 @@
 "Training: an interrupted and resumed run equals an uninterrupted one; the checkpoint holds what it should."
 import json
-import pytest
 import torch
+from conftest import TINY_RUN as KW
 from raad.train import train_efficientad, load_model
-
-KW = dict(preset='tiny', progress=False, bf16=False, log=lambda *a: None, seed=3, snapshots=[1, 3])
-
-@pytest.fixture(scope='module')
-def straight(fixture_data, random_teacher, tmp_path_factory):
-    "One uninterrupted tiny run (4 steps, seed 3, snapshots after steps 1 and 3), shared by the tests of this file."
-    out = tmp_path_factory.mktemp('straight')/'run'
-    train_efficientad(fixture_data, 'widget', out, teacher=random_teacher, **KW)
-    return out
 
 def assert_same_weights(a, b):
     sa, sb = a.state_dict(), b.state_dict()
     assert sa.keys() == sb.keys()
     for k, v in sa.items(): assert torch.equal(v, sb[k]), k  # fp32 on the CPU, same threads: bit-identical (as tests/test_interrupt.py)
 
-def test_resume_equals_uninterrupted(straight, fixture_data, random_teacher, tmp_path):
+def test_resume_equals_uninterrupted(tiny_run, fixture_data, random_teacher, tmp_path):
+    straight = tiny_run  # the uninterrupted run
     resumed = tmp_path/'resumed'
     assert train_efficientad(fixture_data, 'widget', resumed, teacher=random_teacher, until=1, **KW) is None  # stopped after step 1
     assert json.loads((resumed/'state.json').read_text())['step'] == 1
@@ -44,7 +36,8 @@ def test_minutes_budget_then_steps_reproduces_it(fixture_data, random_teacher, t
     assert_same_weights(timed, counted)
     assert main(base + ['--out', str(tmp_path/'bad'), '--minutes', '1', '--steps', '3']) == 2  # one or the other
 
-def test_snapshots_are_full_models(straight):
+def test_snapshots_are_full_models(tiny_run):
+    straight = tiny_run
     final = load_model(straight)[0]
     for s in (1, 3):
         m, cfg = load_model(straight/'snapshots'/f'step_{s:06d}')
