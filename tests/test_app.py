@@ -1,39 +1,20 @@
 "The Gradio app: its handlers called directly, then the served app through gradio_client; random-weight checkpoints, no network."
-import sys, time
+import json, sys, time
 from pathlib import Path
 import numpy as np
 import pytest
-import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT/'examples'/'bottle_broken_large.png'
 BASELINE, RAAD = 'EfficientAD-S baseline (bottle)', 'RAAD (bottle)'
-sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT/'tools'))
-from app_harness import served_app  # noqa: E402  (run app.py on a free port; shared with tools/screenshot_app.py)
+sys.path.insert(0, str(ROOT))
 gr = pytest.importorskip('gradio')
 import app  # noqa: E402
 
-def make_checkpoints(folder) -> Path:
-    "A checkpoints folder with random-weight `bottle_baseline` and `bottle_raad` (with bits and a threshold)."
-    from raad.pdn import EfficientAD
-    from raad.checkpoint import save_model
-    torch.manual_seed(0)
-    m = EfficientAD(); m.quantiles.copy_(torch.tensor([0.0, 1.0, 0.0, 1.0]))
-    save_model(Path(folder)/'bottle_baseline', m, {'method': 'baseline', 'category': 'bottle', 'image_size': 256})
-    from raad.quant import quantize_model, uniform_bits, get_bits
-    q = quantize_model(EfficientAD(), uniform_bits(EfficientAD(), 4, 4), calib=torch.randn(1, 3, 256, 256))
-    q.quantiles.copy_(torch.tensor([0.0, 1.0, 0.0, 1.0]))
-    save_model(Path(folder)/'bottle_raad', q, {'method': 'raad', 'category': 'bottle', 'image_size': 256, 'bits': get_bits(q), 'threshold': 0.5})
-    return Path(folder)
-
-@pytest.fixture(scope='module')
-def checkpoints(tmp_path_factory):
-    return make_checkpoints(tmp_path_factory.mktemp('checkpoints'))
-
 @pytest.fixture
-def shipped(checkpoints, monkeypatch):
-    monkeypatch.setattr(app, 'CHECKPOINT_DIR', checkpoints)
-    return checkpoints
+def shipped(app_checkpoints, monkeypatch):
+    monkeypatch.setattr(app, 'CHECKPOINT_DIR', app_checkpoints)
+    return app_checkpoints
 
 def test_predict_baseline(shipped):
     heat, score, verdict, layers, bits, details = app.predict(str(EXAMPLE), BASELINE)
@@ -45,9 +26,12 @@ def test_predict_baseline(shipped):
     assert bits.visible is False                      # a baseline has no bit-widths: the chart is hidden
     assert 'Inference:' in details and ' ms on CPU' in details
 
-def test_predict_raad_shows_bits_and_its_threshold(shipped):
+def test_predict_raad_shows_bits_and_its_threshold(shipped, monkeypatch):
+    charted = []
+    monkeypatch.setattr(app, 'bits_figure', lambda bits, chart=app.bits_figure: charted.append(bits) or chart(bits))
     _, score, verdict, _, bits, details = app.predict(str(EXAMPLE), RAAD)
     assert bits.visible is True and bits.value is not None
+    assert charted == [json.loads((shipped/'bottle_raad'/'config.json').read_text())['bits']]  # the checkpoint's own bit-widths
     assert 'threshold 0.500' in verdict and "calibrated" in details
 
 def test_score_is_the_anomaly_maps_max(shipped):
@@ -60,20 +44,9 @@ def test_score_is_the_anomaly_maps_max(shipped):
     assert a.score == pytest.approx(float(a.anomaly_map.max()))
     assert app.predict(str(EXAMPLE), BASELINE)[1] == pytest.approx(a.score, abs=1e-4)
 
-def test_bad_uploads_are_messages_and_the_app_keeps_working(shipped, tmp_path):
-    (tmp_path/'notes.png').write_text('this is not an image')
-    good = (ROOT/'examples'/'bottle_good.png').read_bytes()
-    (tmp_path/'cut.png').write_bytes(good[:len(good) // 2])
-    with pytest.raises(gr.Error, match=r'notes\.png: not a readable image'): app.predict(str(tmp_path/'notes.png'), BASELINE)
-    with pytest.raises(gr.Error, match=r'cut\.png'): app.predict(str(tmp_path/'cut.png'), BASELINE)
+def test_no_upload_is_a_message(shipped):
+    "Pressing the button without an image (every bad file: tests/test_reliability.py)."
     with pytest.raises(gr.Error, match='Upload an image'): app.predict(None, BASELINE)
-    assert app.predict(str(EXAMPLE), BASELINE)[2]
-
-def test_upload_that_gradio_cannot_open(tmp_path):
-    from gradio.data_classes import FileData
-    (tmp_path/'x.png').write_bytes(b'GIF89a garbage')
-    with pytest.raises(gr.Error, match=r'photo\.png: not a readable image'):
-        app.safe_image(type='filepath', image_mode=None, render=False).preprocess(FileData(path=str(tmp_path/'x.png'), orig_name='photo.png'))
 
 def test_missing_checkpoints_and_hub_choice(tmp_path, monkeypatch):
     monkeypatch.setattr(app, 'CHECKPOINT_DIR', tmp_path)
@@ -85,23 +58,26 @@ def test_missing_checkpoints_and_hub_choice(tmp_path, monkeypatch):
     t = time.time()
     with pytest.raises(gr.Error, match='not in the local Hub cache'): app.predict(str(EXAMPLE), app.HUB_CHOICE, 'raad/nothing-here', 'v1')
     assert time.time() - t < 5
-    assert app.build_demo() is not None              # the page still builds with no checkpoint at all
+    demo = app.build_demo()                           # the page still builds with no checkpoint at all: the Hub is the only choice
+    radio = next(c for c in demo.blocks.values() if getattr(c, 'elem_id', None) == 'model-choice')
+    assert [c[0] for c in radio.choices] == [app.HUB_CHOICE] and radio.value == app.HUB_CHOICE
+    assert any('No shipped checkpoint found' in str(getattr(c, 'value', '')) for c in demo.blocks.values())
 
-def test_hub_choice_loads_from_the_cache(checkpoints, tmp_path, monkeypatch):
+def test_hub_choice_loads_from_the_cache(app_checkpoints, tmp_path, monkeypatch):
     from huggingface_hub import constants
     from raad.hub import fill_hub_cache
     commit = 'f' * 40
-    fill_hub_cache(tmp_path/'hub', 'raad/bottle-demo', checkpoints/'bottle_raad', commit)
+    fill_hub_cache(tmp_path/'hub', 'raad/bottle-demo', app_checkpoints/'bottle_raad', commit)
     monkeypatch.setattr(constants, 'HF_HUB_CACHE', str(tmp_path/'hub')); monkeypatch.setenv('HF_HUB_OFFLINE', '1')
     _, _, verdict, _, bits, details = app.predict(str(EXAMPLE), app.HUB_CHOICE, f'raad/bottle-demo@{commit}', '')
     assert 'threshold 0.500' in verdict and bits.visible and f'raad/bottle-demo@{commit}' in details
 
-def test_shipped_models_from_the_hub(checkpoints, tmp_path, monkeypatch):
+def test_shipped_models_from_the_hub(app_checkpoints, tmp_path, monkeypatch):
     "A Space without checkpoint files: RAAD_SHIPPED_REPOS names Hub repos (preloaded into the cache) for the shipped labels."
     from huggingface_hub import constants
     from raad.hub import fill_hub_cache
     commit = 'e' * 40
-    fill_hub_cache(tmp_path/'hub', 'raad/bottle-baseline', checkpoints/'bottle_baseline', commit)
+    fill_hub_cache(tmp_path/'hub', 'raad/bottle-baseline', app_checkpoints/'bottle_baseline', commit)
     monkeypatch.setattr(constants, 'HF_HUB_CACHE', str(tmp_path/'hub')); monkeypatch.setenv('HF_HUB_OFFLINE', '1')
     monkeypatch.setattr(app, 'CHECKPOINT_DIR', tmp_path/'none')
     repos = app.parse_shipped_repos(f' bottle_baseline = raad/bottle-baseline@{commit} ')
@@ -120,25 +96,23 @@ def test_bits_figure_accepts_lists_and_dicts():
 
 # --- the served app -------------------------------------------------------------------------------------------------
 
-def test_gradio_client_end_to_end(checkpoints, tmp_path):
+def test_gradio_client_end_to_end(served_app_url, tmp_path):
     client_mod = pytest.importorskip('gradio_client')
-    with served_app(checkpoints, log_dir=checkpoints) as url:
-        client = client_mod.Client(url, verbose=False)
-        heat, score, verdict, layers, bits, details = client.predict(client_mod.handle_file(str(EXAMPLE)), BASELINE, '', '', api_name='/predict')
-        assert Path(heat).is_file() and Path(heat).stat().st_size > 1000
-        assert isinstance(score, float) and verdict.startswith(('GOOD', 'DEFECTIVE'))
-        assert len(layers) == 6 and all(Path(g['image']).is_file() for g in layers)
-        (tmp_path/'bad.png').write_text('not an image')
-        with pytest.raises(Exception, match='not a readable image'):
-            client.predict(client_mod.handle_file(str(tmp_path/'bad.png')), BASELINE, '', '', api_name='/predict')
-        assert client.predict(client_mod.handle_file(str(EXAMPLE)), RAAD, '', '', api_name='/predict')[2]  # still serving
-
-SHIPPED_DIR = ROOT/'checkpoints'
+    client = client_mod.Client(served_app_url, verbose=False)
+    heat, score, verdict, layers, bits, details = client.predict(client_mod.handle_file(str(EXAMPLE)), BASELINE, '', '', api_name='/predict')
+    assert Path(heat).is_file() and Path(heat).stat().st_size > 1000
+    assert isinstance(score, float) and verdict.startswith(('GOOD', 'DEFECTIVE'))
+    assert len(layers) == 6 and all(Path(g['image']).is_file() for g in layers)
+    (tmp_path/'bad.png').write_text('not an image')
+    with pytest.raises(Exception, match='not a readable image'):
+        client.predict(client_mod.handle_file(str(tmp_path/'bad.png')), BASELINE, '', '', api_name='/predict')
+    assert client.predict(client_mod.handle_file(str(EXAMPLE)), RAAD, '', '', api_name='/predict')[2]  # still serving
 
 def use_shipped(label, monkeypatch):
     "Serve the shipped checkpoints (skip where the model behind `label` is not shipped)."
-    if not (SHIPPED_DIR/app.SHIPPED[label]/'config.json').is_file(): pytest.skip(f'{app.SHIPPED[label]} not shipped')
-    monkeypatch.setattr(app, 'CHECKPOINT_DIR', SHIPPED_DIR)
+    from conftest import SHIPPED, shipped
+    shipped(app.SHIPPED[label])
+    monkeypatch.setattr(app, 'CHECKPOINT_DIR', SHIPPED)
 
 @pytest.mark.parametrize('label', [BASELINE, RAAD])
 def test_shipped_models_judge_the_examples_right(label, monkeypatch):

@@ -4,17 +4,17 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent/'tools'))
-from app_harness import CHROMIUM, launch_chromium, local_only, served_app  # noqa: E402  (shared with tools/screenshot_app.py)
+from app_harness import CHROMIUM, launch_chromium, local_only  # noqa: E402  (shared with tools/screenshot_app.py)
 
 if not Path(CHROMIUM).is_file():
     pytest.skip(f"no Chromium at {CHROMIUM}: install it (apt-get install chromium) or set RAAD_CHROMIUM to run the browser test",
                 allow_module_level=True)
 sync_api = pytest.importorskip('playwright.sync_api', reason='the browser test needs the playwright Python package (pip install playwright)')
-from test_app import EXAMPLE, make_checkpoints  # noqa: E402
+from test_app import EXAMPLE  # noqa: E402
 
-def test_upload_detect_and_see_maps(tmp_path):
-    checkpoints = make_checkpoints(tmp_path/'checkpoints')
-    with served_app(checkpoints, log_dir=checkpoints) as url, sync_api.sync_playwright() as pw:
+def test_upload_detect_and_see_maps(served_app_url, tmp_path):
+    url = served_app_url  # shared with tests/test_app.py's gradio_client test
+    with sync_api.sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
             page = browser.new_page(viewport={'width': 1280, 'height': 1400})

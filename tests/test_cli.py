@@ -1,56 +1,41 @@
 "The `raad` console script end to end on a tiny synthetic data set, and its one-line errors."
-import json, os, shutil, subprocess, sys
+import json
 import numpy as np
 import pytest
-from conftest import shared_category
+from conftest import raad_cli as raad
+from raad.cli import main
+from raad.metrics import evaluate_maps
 
-def raad(*args, check=True, env=None):
-    r = subprocess.run([sys.executable, '-m', 'raad.cli', *map(str, args)], capture_output=True, text=True, timeout=600,
-                       env=None if env is None else {**os.environ, **env})
-    if check: assert r.returncode == 0, r.stderr
-    return r
-
-def test_train_then_eval(fixture_data, random_teacher, tmp_path):
-    "Train with a teacher given by Hub id (from an offline cache, as a wheel user would), evaluate, export a model given by Hub id."
+def test_eval_and_export(tiny_run, fixture_data, tmp_path):
+    """`raad eval` of a trained model (the session's tiny run; `raad train` itself: tests/test_train.py, tests/test_interrupt.py, and with
+    a teacher given by Hub id in a fresh venv: tests/test_packaging.py), and `raad export` of a model given by Hub id (offline cache)."""
     from raad.hub import fill_hub_cache
     commit, hub = '1234567890abcdef1234567890abcdef12345678', tmp_path/'hub'
-    teacher = shutil.copytree(random_teacher, tmp_path/'teacher'); (teacher/'teacher.json').write_text('{}')
-    fill_hub_cache(hub, 'raad/teacher-test', teacher, commit)
     offline = {'HF_HUB_CACHE': str(hub), 'HF_HUB_OFFLINE': '1'}
-    raad('train', '--data', fixture_data, '--category', 'widget', '--preset', 'tiny', '--out', tmp_path/'m',
-         '--teacher', f'raad/teacher-test@{commit}', '--seed', 1, '--quiet', '--no-bf16', env=offline)
-    assert (tmp_path/'m/model.safetensors').is_file() and (tmp_path/'m/config.json').is_file()
-    assert json.loads((tmp_path/'m/config.json').read_text())['teacher'].endswith(f'models--raad--teacher-test/snapshots/{commit}')
-    r = raad('eval', '--model', tmp_path/'m', '--data', fixture_data, '--category', 'widget', '--out', tmp_path/'e', '--save-maps', '--quiet')
+    r = raad('eval', '--model', tiny_run, '--data', fixture_data, '--category', 'widget', '--out', tmp_path/'e', '--save-maps', '--quiet')
     m = json.loads((tmp_path/'e/metrics.json').read_text())
-    for k in ('image_auroc', 'image_ap', 'pixel_auroc', 'au_pro'): assert 0 <= m[k] <= 1
     assert len(m['images']) == 4 and (tmp_path/'e/grid.png').stat().st_size > 1000
     z = np.load(tmp_path/'e/maps.npz')
     assert z['anomaly_maps'].shape == z['masks'].shape == (4, 256, 256) and z['anomaly_maps'].dtype == np.float32
-    assert z['image_scores'].shape == z['image_labels'].shape == (4,)
+    assert z['image_labels'].tolist() == [0, 0, 1, 1] and z['masks'].reshape(4, -1).max(1).tolist() == [0, 0, 1, 1]
+    assert z['image_scores'].tolist() == pytest.approx([i['score'] for i in m['images']], abs=1e-6)
+    assert z['image_scores'] == pytest.approx(z['anomaly_maps'].reshape(4, -1).max(1), abs=1e-6)  # the score is the map's max
+    expected = evaluate_maps(z['image_scores'], z['image_labels'], z['anomaly_maps'], z['masks'])  # metrics.json: the saved maps' metrics
+    assert {k: m[k] for k in expected} == pytest.approx(expected, abs=1e-6)
     assert json.loads(r.stdout.strip().splitlines()[-1])['image_auroc'] == pytest.approx(m['image_auroc'], abs=1e-4)
-    fill_hub_cache(hub, 'raad/model-test', tmp_path/'m', commit)
+    fill_hub_cache(hub, 'raad/model-test', tiny_run, commit)
     raad('export', '--model', 'raad/model-test', '--out', tmp_path/'m16', '--format', 'fp16', env=offline)
-    assert (tmp_path/'m16/model.safetensors').stat().st_size < 0.6 * (tmp_path/'m/model.safetensors').stat().st_size
+    assert (tmp_path/'m16/model.safetensors').stat().st_size < 0.6 * (tiny_run/'model.safetensors').stat().st_size
     raad('eval', '--model', tmp_path/'m16', '--data', fixture_data, '--category', 'widget', '--out', tmp_path/'e16', '--quiet')
     m16 = json.loads((tmp_path/'e16/metrics.json').read_text())
     assert np.allclose([i['score'] for i in m16['images']], [i['score'] for i in m['images']], rtol=0.05, atol=1e-3)
 
-@pytest.mark.parametrize('args, expected', [
-    (['eval', '--model', '/nonexistent', '--data', '.', '--category', 'x', '--out', '/tmp/x'], 'config.json'),
-    (['train', '--data', '/nonexistent/data', '--category', 'bottle', '--preset', 'tiny', '--out', '/tmp/x', '--teacher', '/nonexistent/t'], '/nonexistent'),
-])
-def test_errors_are_one_line(args, expected):
-    r = raad(*args, check=False)
-    assert r.returncode == 2, r.stderr
-    assert 'Traceback' not in r.stderr and r.stderr.startswith('raad: error:') and expected in r.stderr
-    assert len(r.stderr.strip().splitlines()) == 1
+def test_missing_data_is_one_line(capsys):
+    "In this process (`raad`'s own `main`; as a console script in a subprocess: tests/test_reliability.py, tests/test_predict.py; `raad eval` of a missing model: nbs/07_cli.ipynb)."
+    assert main(['train', '--data', '/nonexistent/data', '--category', 'bottle', '--preset', 'tiny', '--out', '/tmp/x', '--teacher', '/nonexistent/t']) == 2
+    err = capsys.readouterr().err
+    assert 'Traceback' not in err and err.startswith('raad: error:') and '/nonexistent' in err and len(err.strip().splitlines()) == 1, err
 
-def test_wrong_layout_names_the_folder(tmp_path):
-    (tmp_path/'bottle').mkdir()
-    r = raad('train', '--data', tmp_path/'bottle', '--category', 'bottle', '--preset', 'tiny', '--out', tmp_path/'o', check=False)
-    assert r.returncode == 2 and 'Traceback' not in r.stderr and str(tmp_path) in r.stderr
-
-def test_unknown_preset_is_refused():
-    r = raad('train', '--data', '.', '--category', 'x', '--preset', 'huge', '--out', '/tmp/x', check=False)
-    assert r.returncode == 2 and 'huge' in r.stderr
+def test_unknown_preset_is_refused(capsys):
+    with pytest.raises(SystemExit) as e: main(['train', '--data', '.', '--category', 'x', '--preset', 'huge', '--out', '/tmp/x'])
+    assert e.value.code == 2 and "invalid choice: 'huge'" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"Bad and odd inputs to `raad.data`: every valid image loads as RGB uint8, every bad one is a `DataError` naming the file."
+"Bad and odd inputs to `raad.data`: every valid image loads as RGB uint8, every bad one is a `DataError` naming the file (the API with a few examples: nbs/00_data.ipynb)."
 import struct, time, zlib
 import numpy as np
 import pytest
@@ -51,11 +51,6 @@ def test_odd_images_load_as_rgb_uint8(tmp_path, name):
     im = load_image(tmp_path/name); a = np.asarray(im)
     assert im.mode == 'RGB' and a.dtype == np.uint8 and im.size == size and a.shape == (size[1], size[0], 3)
     if px is not None: assert a[0, 0].tolist() == px
-
-def test_16bit_scaling(tmp_path):
-    Image.fromarray(np.array([[0, 257, 32896, 65535]], np.uint16)).save(tmp_path/'g.png')
-    assert Image.open(tmp_path/'g.png').mode in ('I;16', 'I')
-    assert np.asarray(load_image(tmp_path/'g.png'))[0, :, 0].tolist() == [0, 1, 128, 255]
 
 def _cut(src_writer, name):
     "Writer of a valid file cut in half."
@@ -142,7 +137,6 @@ def test_wrong_layout_one_line_message(tmp_path, where, cat, why):
 
 def test_explicit_wrong_layout(tmp_path):
     root = _layouts(tmp_path)
-    assert [detect_layout(root/'mvtec', 'widget'), detect_layout(root/'loco', 'box'), detect_layout(root/'visa', 'candle')] == ['mvtec', 'loco', 'visa']
     with pytest.raises(DataError, match='_mask.png'): samples(root/'loco', 'box', 'test', layout='mvtec')  # LOCO masks are folders
     with pytest.raises(DataError, match='1cls.csv'): samples(root/'mvtec', 'widget', layout='visa')
     with pytest.raises(DataError, match="'validation'"): samples(root/'visa', 'candle', 'validation')

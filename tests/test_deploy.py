@@ -13,8 +13,9 @@ from raad.checkpoint import load_model, CheckpointError
 
 torch.set_num_threads(1)
 warnings.filterwarnings('ignore', message='.*(deprecated|migrate|torchao).*')
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT/'checkpoints'/'bottle_baseline'
+from conftest import SHIPPED, shipped
+
+BASELINE = SHIPPED/'bottle_baseline'
 
 @pytest.fixture(scope='module')
 def images():
@@ -24,7 +25,7 @@ def images():
 @pytest.fixture(scope='module')
 def exported(tmp_path_factory, images):
     "The shipped fp32 bottle model, its int8 folder and the maps of both on two images."
-    if not (BASELINE/'config.json').is_file(): pytest.skip(f'{BASELINE} not shipped')
+    shipped('bottle_baseline')
     fp32, cfg = load_model(BASELINE)
     _, spec, tensors = to_int8(fp32, images)
     out = save_int8(tmp_path_factory.mktemp('int8'), spec, tensors, {**cfg, 'exported_from': str(BASELINE)})
@@ -74,7 +75,7 @@ def test_bad_int8_folder_is_a_checkpoint_error(exported, tmp_path):
 
 def test_cli_export_eval_and_app_maps(tmp_path, fixture_data):
     "`raad export --format int8`, then `raad eval` and the app's per-layer maps on the int8 folder."
-    if not (BASELINE/'config.json').is_file(): pytest.skip(f'{BASELINE} not shipped')
+    shipped('bottle_baseline')
     from raad.cli import main
     from raad.attention import layer_attention_maps
     out = tmp_path/'int8'
@@ -84,8 +85,14 @@ def test_cli_export_eval_and_app_maps(tmp_path, fixture_data):
     assert main(['eval', '--model', str(out), '--data', str(fixture_data), '--category', 'widget', '--out', str(tmp_path/'eval'),
                  '--device', 'cpu', '--quiet']) == 0
     r = json.loads((tmp_path/'eval'/'metrics.json').read_text())
-    assert 0 <= r['image_auroc'] <= 1 and r['n_test'] == 4
+    from raad.data import ImageTransform, load_image
+    from raad.metrics import image_auroc
     model, _ = load_model(out)
+    scores, labels = [i['score'] for i in r['images']], [i['label'] for i in r['images']]
+    x = torch.stack([ImageTransform(256)(load_image(i['path'])) for i in r['images']])
+    with torch.no_grad(): direct = model.anomaly_map(x).flatten(1).amax(1)  # the fixture's images are 256², the maps' native size
+    assert r['n_test'] == 4 and labels == [0, 0, 1, 1] and r['image_auroc'] == image_auroc(scores, labels)
+    assert scores == pytest.approx(direct.tolist(), rel=2e-2, abs=1e-4)  # the int8 model's own scores (eval may autocast to bf16)
     maps = layer_attention_maps(model, torch.randn(1, 3, 256, 256), (64, 64))
     assert set(maps) == {'layer1', 'layer2', 'layer3', 'layer4', 'local', 'global'} and maps['layer1'].shape == (1, 64, 64)
     assert main(['export', '--model', str(out), '--out', str(tmp_path/'again'), '--format', 'int8', '--data', str(fixture_data),

@@ -63,23 +63,16 @@ def test_sigterm_then_sigkill_then_resume_equals_uninterrupted(fixture_data, ran
     assert_same_model(tmp_path/'straight', out)
 
 
-def test_recalibration_stops_on_sigterm_and_resumes(fixture_data, tmp_path):
+def test_recalibration_stops_on_sigterm_and_resumes(quantized_fixture_model, tmp_path):
     """Recalibration (the long fine-tuning of `raad train --method raad`) handles SIGTERM like training: the step in
     progress finishes, the state is saved, TrainingInterrupted says so; running it again continues from that step."""
-    import threading
+    import copy, threading
     import pytest
-    from raad.data import samples
-    from raad.pdn import EfficientAD
-    from raad.quant import uniform_bits
-    from raad.recalibrate import quantize_efficientad, fine_tune
+    from raad.recalibrate import fine_tune
     from raad.runtime import TrainingInterrupted
-    from raad.train import fit_teacher_normalization
-    from raad.data import load_tensors
     from raad.checkpoint import load_model
-    torch.manual_seed(0)
-    x = load_tensors(samples(fixture_data, 'widget', 'train'))
-    m = EfficientAD(); fit_teacher_normalization(m, x)
-    mq, _ = quantize_efficientad(m, x[:2], bits=uniform_bits(m, 4))
+    mq, x = quantized_fixture_model
+    mq = copy.deepcopy(mq)
     out, handler_before = tmp_path/'recal', signal.getsignal(signal.SIGTERM)
     def sigterm_after_first_state():
         while not (out/'state.safetensors').exists(): time.sleep(0.01)

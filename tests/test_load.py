@@ -8,11 +8,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT/'tools'))
 pytest.importorskip('gradio_client')
-from test_app import make_checkpoints  # noqa: E402  (random-weight bottle checkpoints)
 import load_test  # noqa: E402
 
-def test_concurrent_clients_bounded_queue(tmp_path):
-    r = load_test.load_test(clients=3, requests=2, checkpoints=make_checkpoints(tmp_path/'ck'), bad_every=2, burst_size=5,
+def test_concurrent_clients_bounded_queue(app_checkpoints):
+    r = load_test.load_test(clients=3, requests=2, checkpoints=app_checkpoints, bad_every=2, burst_size=5,
                             queue_size=2, request_timeout=240, time_limit=600)
     assert r['problems'] == [] and r['first_request_correct'], r['problems']
     assert r['ok'] == 3 and r['bad_uploads_answered_with_message'] == 3 and r['wrong'] == r['errors'] == r['timeouts'] == 0

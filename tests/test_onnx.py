@@ -3,14 +3,9 @@ import json, subprocess, sys
 from pathlib import Path
 import numpy as np
 import pytest
+from conftest import ROOT as REPO, SHIPPED, raad_cli as raad
 
-REPO = Path(__file__).resolve().parent.parent
-MODEL = REPO/'checkpoints'/'bottle_baseline'
-
-def raad(*args, check=True, env=None):
-    r = subprocess.run([sys.executable, '-m', 'raad.cli', *map(str, args)], capture_output=True, text=True, timeout=600, env=env)
-    if check: assert r.returncode == 0, r.stderr
-    return r
+MODEL = SHIPPED/'bottle_baseline'
 
 def exported(tmp_path_factory, model, fmt: str, written: str) -> Path:
     "Folder of `raad export --format fmt` of `model`, whose output says `written` and the checked max |diff|."
@@ -49,7 +44,7 @@ def test_export_without_onnxruntime_names_the_extra(tmp_path):
              env={**os.environ, 'PYTHONPATH': f"{blocker}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"})
     assert r.returncode == 2 and "pip install 'raad[onnx]'" in r.stderr, r.stderr
 
-RAAD = REPO/'checkpoints'/'bottle_raad'
+RAAD = SHIPPED/'bottle_raad'
 
 @pytest.fixture(scope='module')
 def int8_dir(tmp_path_factory): return exported(tmp_path_factory, RAAD, 'onnx-int8', 'int8 QDQ onnx model written to')

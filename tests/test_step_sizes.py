@@ -16,16 +16,8 @@ STEPS, STEP_LR = 3, 1e-3
 LEARNED_BOUND = math.exp(STEPS * STEP_LR * 0.1 / math.sqrt(1 - 0.999))
 FROZEN_BOUND = 1.05
 
-@pytest.fixture(scope='module')
-def quantized(fixture_data):
-    from raad.data import samples
-    from raad.data import load_tensors
-    from raad.train import fit_teacher_normalization
-    xs = load_tensors(samples(fixture_data, 'widget', 'train'))
-    torch.manual_seed(0)
-    m = EfficientAD(); fit_teacher_normalization(m, xs)
-    mq, _ = quantize_efficientad(m, xs[:1], bits=uniform_bits(m, 4))
-    return mq, xs
+@pytest.fixture
+def quantized(quantized_fixture_model): return quantized_fixture_model  # (model, images), shared with tests/test_quant.py: deep-copy before changing it
 
 @pytest.mark.parametrize('learn', [False, True])
 def test_recalibration_keeps_step_sizes_near_calibration(quantized, tmp_path, learn):

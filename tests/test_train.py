@@ -1,39 +1,46 @@
 "Training: an interrupted and resumed run equals an uninterrupted one; the checkpoint holds what it should."
 import json
 import torch
+from conftest import TINY_RUN as KW
 from raad.train import train_efficientad
 from raad.checkpoint import load_model
 
-def test_resume_equals_uninterrupted(fixture_data, random_teacher, tmp_path):
-    kw = dict(teacher=random_teacher, preset='tiny', progress=False, bf16=False, log=lambda *a: None, seed=3)
-    train_efficientad(fixture_data, 'widget', tmp_path/'straight', **kw)
-    assert train_efficientad(fixture_data, 'widget', tmp_path/'resumed', until=1, **kw) is None  # stopped after step 1
-    assert json.loads((tmp_path/'resumed/state.json').read_text())['step'] == 1
-    train_efficientad(fixture_data, 'widget', tmp_path/'resumed', resume=True, **kw)
-    a, cfg = load_model(tmp_path/'straight'); b, _ = load_model(tmp_path/'resumed')
-    for k, v in a.state_dict().items():
-        torch.testing.assert_close(v, b.state_dict()[k], rtol=1e-4, atol=1e-5), k
+def assert_same_weights(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys()
+    for k, v in sa.items(): assert torch.equal(v, sb[k]), k  # fp32 on the CPU, same threads: bit-identical (as tests/test_interrupt.py)
+
+def test_resume_equals_uninterrupted(tiny_run, fixture_data, random_teacher, tmp_path):
+    straight = tiny_run  # the uninterrupted run
+    resumed = tmp_path/'resumed'
+    assert train_efficientad(fixture_data, 'widget', resumed, teacher=random_teacher, until=1, **KW) is None  # stopped after step 1
+    assert json.loads((resumed/'state.json').read_text())['step'] == 1
+    train_efficientad(fixture_data, 'widget', resumed, teacher=random_teacher, resume=True, **KW)
+    (a, cfg), (b, _) = load_model(straight), load_model(resumed)
+    assert_same_weights(a, b)
+    assert_same_weights(load_model(straight/'snapshots'/'step_000003')[0], load_model(resumed/'snapshots'/'step_000003')[0])  # taken after the resume
     for key in ('preset', 'steps', 'seed', 'data', 'category', 'quantiles', 'teacher_mean', 'teacher_std', 'image_size', 'raad_version'):
         assert key in cfg, key
-    assert cfg['seed'] == 3 and cfg['preset'] == 'tiny'
+    assert cfg['seed'] == 3 and cfg['preset'] == 'tiny' and cfg['steps'] == 4
 
 def test_minutes_budget_then_steps_reproduces_it(fixture_data, random_teacher, tmp_path):
     "`raad train --minutes` stops on its wall-clock budget and records the steps; `raad train --steps N` then gives the same weights (same LR schedule)."
     from raad.cli import main
     base = ['train', '--data', str(fixture_data), '--category', 'widget', '--preset', 'tiny', '--teacher', str(random_teacher),
             '--seed', '1', '--no-bf16', '--quiet']
-    assert main(base + ['--out', str(tmp_path/'timed'), '--minutes', '0.15']) == 0
+    assert main(base + ['--out', str(tmp_path/'timed'), '--minutes', '0.05']) == 0
     timed, cfg = load_model(tmp_path/'timed')
-    assert cfg['minutes'] == 0.15 and cfg['steps'] >= 1 and cfg['preset_config']['steps'] == cfg['steps']
+    assert cfg['minutes'] == 0.05 and cfg['steps'] >= 1 and cfg['preset_config']['steps'] == cfg['steps']
     assert main(base + ['--out', str(tmp_path/'counted'), '--steps', str(cfg['steps'])]) == 0
     counted, cfg2 = load_model(tmp_path/'counted')
     assert cfg2['steps'] == cfg['steps']
-    for k, v in timed.state_dict().items(): assert torch.equal(v, counted.state_dict()[k]), k
+    assert_same_weights(timed, counted)
     assert main(base + ['--out', str(tmp_path/'bad'), '--minutes', '1', '--steps', '3']) == 2  # one or the other
 
-def test_snapshots_are_full_models(fixture_data, random_teacher, tmp_path):
-    train_efficientad(fixture_data, 'widget', tmp_path/'run', teacher=random_teacher, preset='tiny', progress=False, bf16=False,
-                      log=lambda *a: None, snapshots=[1, 3])
+def test_snapshots_are_full_models(tiny_run):
+    straight = tiny_run
+    final = load_model(straight)[0]
     for s in (1, 3):
-        m, cfg = load_model(tmp_path/'run'/'snapshots'/f'step_{s:06d}')
+        m, cfg = load_model(straight/'snapshots'/f'step_{s:06d}')
         assert cfg['steps'] == s and cfg['threshold'] > 0 and cfg['global_border'] == 1 and m.quantiles[1] > m.quantiles[0]
+        assert not torch.equal(m.student[0].weight, final.student[0].weight)  # the weights of that step, not the final ones
