@@ -15,7 +15,7 @@ from .losses import efficientad_task_loss
 __all__ = ['BITS', 'ZETA', 'GAMMA', 'round_ste', 'grad_scale', 'quant_range', 'FakeQuantizer', 'init_weight_quantizer',
            'QuantConv2d', 'conv_names', 'uniform_bits', 'quantize_model', 'quant_convs', 'get_bits', 'set_quantization',
            'calibrate_activations', 'step_size_parameters', 'upgrade_state_dict', 'step_sizes', 'scale_report',
-           'model_size_mb', 'fisher_weights', 'weight_shares', 'block_gradients', 'fisher_ptq']
+           'model_size_mb', 'fisher_weights', 'weight_shares', 'block_gradients', 'ptq_blocks', 'fisher_ptq']
 
 # %% ../nbs/06_quant.ipynb #c005
 BITS = (2, 3, 4, 8)  # bit-widths RAAD allocates; 32 = floating point
@@ -377,6 +377,25 @@ def block_gradients(model_fp: nn.Module, names: list[str], calib_images: torch.T
     return {n: torch.cat(v) for n, v in z.items()}, {n: torch.cat(v) for n, v in grads.items()}
 
 # %% ../nbs/06_quant.ipynb #c027
+def ptq_blocks(model: nn.Module, names: list[str], block_size: int = 1) -> list[list[str]]:
+    "The reconstruction blocks: runs of up to `block_size` consecutive convolutions `names` of one nn.Sequential (any other convolution alone)."
+    if block_size < 1: raise ValueError(f"block_size must be >= 1, not {block_size}")
+    blocks = []
+    for n in names:
+        parent = n.rpartition('.')[0]
+        if (blocks and len(blocks[-1]) < block_size and blocks[-1][-1].rpartition('.')[0] == parent
+                and isinstance(model.get_submodule(parent) if parent else model, nn.Sequential)): blocks[-1].append(n)
+        else: blocks.append([n])
+    return blocks
+
+def _chain(model: nn.Module, first: str, end: str) -> nn.Module:
+    "The modules from the convolution `first` through the module `end` (its block's last conv or ReLU) of their nn.Sequential, as one module."
+    parent, _, a = first.rpartition('.')
+    p = model.get_submodule(parent) if parent else model
+    if not isinstance(p, nn.Sequential): return p.get_submodule(a)
+    keys = list(p._modules)
+    return nn.Sequential(*[p._modules[k] for k in keys[keys.index(a):keys.index(end.rpartition('.')[2]) + 1]])
+
 def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tensor,  # (N, 3, H, W) normal training images
                iters: int = 500,            # optimisation steps per block
                loss_fn=None,                # loss_fn(model, x) -> scalar task loss; default efficientad_task_loss
@@ -385,7 +404,9 @@ def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tens
                subnets: tuple = (),         # sub-modules that take the model's input: a block's input is found by running only its own
                batch_size: int = 8, lam: float = 0.01, lr: float = 1e-3,
                act_lr: float = 1e-3,        # Adam's rate for the activations' log step sizes
-               warmup: float = 0.2, beta: tuple = (20., 2.), seed: int = 0, progress: bool = False) -> dict:
+               warmup: float = 0.2, beta: tuple = (20., 2.), seed: int = 0, progress: bool = False,
+               block_size: int = 1          # consecutive convs of one nn.Sequential reconstructed jointly, Eq. 3 at the last one's output (BRECQ's blocks); 1: one at a time
+               ) -> dict:
     "Learn rounding and activation step sizes of `model_q`'s QuantConv2d blocks by (Fisher-weighted) output reconstruction."
     if weighting not in ('fisher', 'mse'): raise ValueError(f"weighting must be 'fisher' or 'mse', not {weighting!r}")
     if floor < 0: raise ValueError(f"floor must be >= 0, not {floor}")
@@ -393,20 +414,22 @@ def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tens
     g = torch.Generator().manual_seed(seed)
     dev = next(model_q.parameters()).device
     convs = quant_convs(model_q)
-    ends = _block_outputs(model_q, list(convs))
-    # 1. full-precision block outputs z and task-loss gradients dL/dz, once
-    z, grads = block_gradients(model_fp, list(convs), calib_images, loss_fn, batch_size)
+    blocks = ptq_blocks(model_q, list(convs), block_size)
+    ends = _block_outputs(model_q, [b[-1] for b in blocks])
+    # 1. full-precision outputs z and task-loss gradients dL/dz at each block's end, once
+    z, grads = block_gradients(model_fp, list(ends), calib_images, loss_fn, batch_size)
     modes_q, flags_q = model_q.training, _relu_inplace(model_q, False)
     model_q.eval()
     report = {}
-    for name, qc in (progress_bar(list(convs.items()), leave=False) if progress else convs.items()):
+    for names in (progress_bar(blocks, leave=False) if progress else blocks):
+        name, qcs = names[-1], [convs[n] for n in names]
         zt, gt = z.pop(name), grads.pop(name)
         w = fisher_weights(gt, floor) if weighting == 'fisher' else torch.ones(1)
         # 2. the block's input in the quantized model (earlier blocks already quantized)
         xs = []
         def grab(mod, args):
             xs.append(args[0].detach().cpu()); raise _Stop
-        h = qc.register_forward_pre_hook(grab)
+        h = qcs[0].register_forward_pre_hook(grab)
         try:
             with torch.no_grad():
                 for x in calib_images.split(batch_size):
@@ -417,35 +440,37 @@ def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tens
                     except _Stop: pass
         finally: h.remove()
         xin = torch.cat(xs)
-        relu = ends[name] != name
-        block = lambda inp: F.relu(qc(inp)) if relu else qc(inp)
+        block = _chain(model_q, names[0], ends[name])   # conv (+ ReLU), or from the first conv through the last conv's ReLU
         def rec_loss(idx, weighted=True):
             d = (block(xin[idx].to(dev)) - zt[idx].to(dev)) ** 2
             if weighted and weighting == 'fisher': d = d * w[idx].to(dev)
             return d.sum(1).mean()
         with torch.no_grad(): before, mse_before = rec_loss(torch.arange(len(xin))).item(), rec_loss(torch.arange(len(xin)), False).item()
-        # 3. optimise rounding V (AdaRound) and the activation's log step size (LSQ)
-        opts = []
-        if qc.w_quant.enabled:
-            qc.w_quant.init_rounding(qc.weight); opts.append(torch.optim.Adam([qc.w_quant.alpha], lr=lr))
-        if qc.a_quant.enabled: opts.append(torch.optim.Adam([qc.a_quant.log_scale], lr=act_lr))
-        req = [p.requires_grad for p in qc.parameters()]
-        qc.weight.requires_grad_(False)
-        if qc.bias is not None: qc.bias.requires_grad_(False)
+        # 3. optimise the roundings V (AdaRound) and the activations' log step sizes (LSQ) of all the block's convolutions
+        opts, req = [], []
+        for qc in qcs:
+            if qc.w_quant.enabled:
+                qc.w_quant.init_rounding(qc.weight); opts.append(torch.optim.Adam([qc.w_quant.alpha], lr=lr))
+            if qc.a_quant.enabled: opts.append(torch.optim.Adam([qc.a_quant.log_scale], lr=act_lr))
+            req.append([p.requires_grad for p in qc.parameters()])
+            qc.weight.requires_grad_(False)
+            if qc.bias is not None: qc.bias.requires_grad_(False)
+        rounding = [qc.w_quant for qc in qcs if qc.w_quant.alpha is not None]
         for it in range(iters if opts else 0):
             idx = torch.randint(len(xin), (min(batch_size, len(xin)),), generator=g)
             loss = rec_loss(idx)
-            if qc.w_quant.alpha is not None and it >= warmup * iters:
+            if rounding and it >= warmup * iters:
                 rel = (it - warmup * iters) / max(1, (1 - warmup) * iters)
-                loss = loss + lam * qc.w_quant.rounding_regularizer(beta[1] + (beta[0] - beta[1]) * (1 - rel))
+                loss = loss + lam * sum(q.rounding_regularizer(beta[1] + (beta[0] - beta[1]) * (1 - rel)) for q in rounding)
             for o in opts: o.zero_grad()
             loss.backward()
             for o in opts: o.step()
-        if qc.w_quant.alpha is not None:
-            with torch.no_grad(): qc.weight.copy_(qc.w_quant.fold_rounding(qc.weight))
-        for p, r in zip(qc.parameters(), req): p.requires_grad_(r)
+        for qc, r in zip(qcs, req):
+            if qc.w_quant.alpha is not None:
+                with torch.no_grad(): qc.weight.copy_(qc.w_quant.fold_rounding(qc.weight))
+            for p, rg in zip(qc.parameters(), r): p.requires_grad_(rg)
         with torch.no_grad(): after, mse_after = rec_loss(torch.arange(len(xin))).item(), rec_loss(torch.arange(len(xin)), False).item()
-        report[name] = {'before': before, 'after': after, 'mse_before': mse_before, 'mse_after': mse_after}
+        report[name] = {'before': before, 'after': after, 'mse_before': mse_before, 'mse_after': mse_after, **({'convs': names} if len(names) > 1 else {})}
         del xin, zt, gt, w
     _relu_inplace(model_q, flags_q); model_q.train(modes_q)
     return report
