@@ -1,4 +1,4 @@
-"Deployment: int8 export of the shipped bottle model and of a fake-quant model, loading through load_model, `raad export --format int8`, `raad eval` and the app's attention maps on an int8 folder."
+"Deployment: int8 export of the shipped bottle model and of a fake-quant model, loading through load_pretrained (and load_model refusing an int8 folder with a pointer), `raad export --format int8`, `raad eval` and the app's attention maps on an int8 folder."
 import json
 from pathlib import Path
 import warnings
@@ -10,6 +10,7 @@ from raad.pdn import EfficientAD
 from raad.quant import quantize_model, uniform_bits, quant_convs
 from raad.deploy import to_int8, save_int8, Int8EfficientAD, int8_weight
 from raad.checkpoint import load_model, CheckpointError
+from raad.hub import load_pretrained
 
 torch.set_num_threads(1)
 warnings.filterwarnings('ignore', message='.*(deprecated|migrate|torchao).*')
@@ -40,7 +41,8 @@ def test_int8_folder_is_safetensors_and_loads(exported, images):
     weights = [k for k in t if k.endswith('.weight')]
     assert len(weights) == 4 + 4 + 14 and all(t[k].dtype == torch.int8 and t[k].abs().max() <= 64 for k in weights)
     assert (out/'model.safetensors').stat().st_size < 0.3 * (BASELINE/'model.safetensors').stat().st_size
-    model, _ = load_model(out)  # the hook in load_model
+    model, _ = load_pretrained(out)  # the loader of every kind of checkpoint
+    with pytest.raises(CheckpointError, match='load_int8'): load_model(out)
     assert isinstance(model, Int8EfficientAD)
     with torch.no_grad(): a, b = fp32(images[:1]), model(images[:1])
     for k in ('teacher', 'student', 'autoencoder'):
@@ -71,7 +73,7 @@ def test_bad_int8_folder_is_a_checkpoint_error(exported, tmp_path):
     t = load_file(out/'model.safetensors'); t.pop('teacher.0.weight')
     from safetensors.torch import save_file
     save_file(t, tmp_path/'model.safetensors')
-    with pytest.raises(CheckpointError, match='do not match'): load_model(tmp_path)
+    with pytest.raises(CheckpointError, match='do not match'): load_pretrained(tmp_path)
 
 def test_cli_export_eval_and_app_maps(tmp_path, fixture_data):
     "`raad export --format int8`, then `raad eval` and the app's per-layer maps on the int8 folder."
@@ -87,7 +89,7 @@ def test_cli_export_eval_and_app_maps(tmp_path, fixture_data):
     r = json.loads((tmp_path/'eval'/'metrics.json').read_text())
     from raad.data import ImageTransform, load_image
     from raad.metrics import image_auroc
-    model, _ = load_model(out)
+    model, _ = load_pretrained(out)
     scores, labels = [i['score'] for i in r['images']], [i['label'] for i in r['images']]
     x = torch.stack([ImageTransform(256)(load_image(i['path'])) for i in r['images']])
     with torch.no_grad(): direct = model.anomaly_map(x).flatten(1).amax(1)  # the fixture's images are 256², the maps' native size

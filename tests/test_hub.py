@@ -44,7 +44,7 @@ def test_standard_cache_under_hf_home(tmp_path, checkpoint):
 def test_unreachable_hub_fails_fast(tmp_path, checkpoint):
     "No offline flag and no network: a clear error in seconds, not half a minute of retries; the cache still serves."
     home = hf_home_with(tmp_path, checkpoint)
-    code = ("import time; from raad.hub import load_pretrained\nfrom raad.train import CheckpointError\n"
+    code = ("import time; from raad.hub import load_pretrained\nfrom raad.checkpoint import CheckpointError\n"
             "print(load_pretrained('raad/bottle')[1]['category'])\n"
             "t = time.time()\ntry: load_pretrained('raad/missing@v1')\nexcept CheckpointError as e: print(round(time.time() - t, 1), e)")
     r = run_python(code, {'HF_HOME': str(home), 'HF_ENDPOINT': 'http://127.0.0.1:9'})

@@ -47,7 +47,7 @@ def test_wheel_installs_and_finds_its_teacher(dist, tmp_path):
     run(py, '-m', 'pip', 'install', '--no-deps', '--no-index', '--quiet', wheel, cwd=tmp_path, env=env)
     r = run(bin_/'raad', '--version', cwd=tmp_path, env=env)
     assert r.stdout.strip().startswith('raad 0.')
-    code = ("import raad, torch; from raad.train import default_teacher; from raad.teacher import load_teacher_weights; from raad.pdn import pdn_small\n"
+    code = ("import raad, torch; from raad.checkpoint import default_teacher; from raad.teacher import load_teacher_weights; from raad.pdn import pdn_small\n"
             "t = default_teacher(); pdn = pdn_small(padding=True); pdn.load_state_dict(load_teacher_weights(t))\n"
             "print(raad.__file__); print(t)")
     mod, teacher = run(py, '-c', code, cwd=tmp_path, env=env).stdout.split()
@@ -64,7 +64,7 @@ def test_wheel_user_trains_from_a_hub_teacher_predicts_and_exports(dist, fixture
     commit, hub = 'c' * 40, tmp_path/'hub'
     env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'RAAD_TEACHER')} | {'HF_HUB_CACHE': str(hub), 'HF_HUB_OFFLINE': '1'}
     run(py, '-m', 'pip', 'install', '--no-deps', '--no-index', '--quiet', wheel, cwd=tmp_path, env=env)
-    run(py, '-c', f"from raad.train import default_teacher; from raad.hub import fill_hub_cache; fill_hub_cache({str(hub)!r}, 'raad/teacher-lite0', default_teacher(), {commit!r})",
+    run(py, '-c', f"from raad.checkpoint import default_teacher; from raad.hub import fill_hub_cache; fill_hub_cache({str(hub)!r}, 'raad/teacher-lite0', default_teacher(), {commit!r})",
         cwd=tmp_path, env=env)
     run(raad, 'train', '--data', fixture_data, '--category', 'widget', '--preset', 'tiny', '--out', tmp_path/'m', '--teacher', f'raad/teacher-lite0@{commit}',
         '--quiet', '--no-bf16', cwd=tmp_path, env=env)
