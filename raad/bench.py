@@ -16,14 +16,14 @@ from .hub import load_pretrained
 from .onnx_deploy import OnnxAnomalyModel, export_onnx, export_onnx_int8
 from .pdn import EfficientAD
 from .quant import quantize_model, uniform_bits
-from .runtime import save_json, autocast, cpu_has_bf16, cpu_has_vnni, synchronize, cpu_description
+from .runtime import inference_layout, save_json, autocast, cpu_has_bf16, cpu_has_vnni, synchronize, cpu_description
 from .train import train_efficientad, efficientad_step
 
 # %% auto #0
 __all__ = ['BENCHMARK_SETS', 'METRICS', 'SPEED_VARIANTS', 'ONNX_SPEED_VARIANTS', 'ONNX_INT8_SPEED_VARIANTS', 'benchmark_run_dir',
            'benchmark_finished', 'benchmark_run', 'write_benchmark', 'run_benchmark', 'results_table',
            'time_training_step', 'time_forward', 'folder_size_mb', 'time_variant', 'default_variants', 'speed_report',
-           'speed_table']
+           'speed_table', 'time_runner', 'onnx_latency']
 
 # %% ../nbs/17_bench.ipynb #c005
 BENCHMARK_SETS = [('mvtec_ad', 'bottle'), ('magnetic_tile', 'tile'), ('mpdd', 'metal_plate')]
@@ -239,3 +239,26 @@ def speed_table(res: dict) -> str:
     note = (f"\n{where}{res['cpu'].rsplit(', ', 1)[0]}; {res['threads']} threads; load average {res['loadavg_before'][0]:.2f} before, "
             f"{res['loadavg_after'][0]:.2f} after; median of {res['runs']} runs after {res['warmup']} warm-up.\n")
     return head + '\n'.join(rows) + '\n' + note
+
+# %% ../nbs/17_bench.ipynb #c042
+def time_runner(run, x, n: int = 30, warmup: int = 3) -> list[float]:
+    "Seconds of each of `n` calls `run(x)` after `warmup` untimed ones."
+    times = []
+    for i in range(warmup + n):
+        t0 = time.perf_counter(); run(x)
+        if i >= warmup: times.append(time.perf_counter() - t0)
+    return times
+
+def onnx_latency(model_dir, onnx_dir, threads: int = 2, n: int = 30, warmup: int = 3) -> dict:
+    "Median single-image latency (ms) of torch fp32 and of the ONNX export under ONNX Runtime and OpenVINO fp32 / bf16."
+    old = torch.get_num_threads(); torch.set_num_threads(threads)
+    try:
+        model, cfg = load_model(model_dir); S = int(cfg.get('image_size', 256))
+        x = torch.randn(1, 3, S, S, generator=torch.Generator().manual_seed(0)); res = {}
+        with inference_layout(model, 'cpu'), torch.no_grad():
+            xc = x.contiguous(memory_format=torch.channels_last)
+            res['torch_fp32'] = time_runner(lambda t: model.anomaly_map(t), xc, n, warmup)
+        for name, rt, prec in [('onnxruntime_fp32', 'onnxruntime', 'fp32'), ('openvino_fp32', 'openvino', 'fp32'), ('openvino_bf16', 'openvino', 'bf16')]:
+            res[name] = time_runner(OnnxAnomalyModel(onnx_dir, rt, prec, threads), x.numpy(), n, warmup)
+    finally: torch.set_num_threads(old)
+    return {k: round(1000 * float(np.median(v)), 2) for k, v in res.items()}

@@ -18,7 +18,7 @@ from .runtime import require, save_json, inference_layout
 
 # %% auto #0
 __all__ = ['ONNX_INPUTS', 'ONNX_OUTPUTS', 'AnomalyMapHead', 'within_tolerance', 'check_inputs', 'export_onnx', 'OnnxAnomalyModel',
-           'qdq_weight', 'qdq_graph', 'export_onnx_int8', 'qdq_kernels', 'time_runner', 'onnx_latency']
+           'qdq_weight', 'qdq_graph', 'export_onnx_int8', 'qdq_kernels']
 
 # %% ../nbs/14_onnx_deploy.ipynb #c005
 class AnomalyMapHead(nn.Module):
@@ -218,26 +218,3 @@ def qdq_kernels(folder, threads: int = 1) -> dict:
         rt = [op.get_rt_info() for op in cm.get_runtime_model().get_ordered_ops()]
         res['openvino'] = dict(collections.Counter(f"Convolution {r['runtimePrecision'].astype(str)}" for r in rt if r['layerType'].astype(str) == 'Convolution'))
     return res
-
-# %% ../nbs/14_onnx_deploy.ipynb #c018
-def time_runner(run, x, n: int = 30, warmup: int = 3) -> list[float]:
-    "Seconds of each of `n` calls `run(x)` after `warmup` untimed ones."
-    times = []
-    for i in range(warmup + n):
-        t0 = time.perf_counter(); run(x)
-        if i >= warmup: times.append(time.perf_counter() - t0)
-    return times
-
-def onnx_latency(model_dir, onnx_dir, threads: int = 2, n: int = 30, warmup: int = 3) -> dict:
-    "Median single-image latency (ms) of torch fp32 and of the ONNX export under ONNX Runtime and OpenVINO fp32 / bf16."
-    old = torch.get_num_threads(); torch.set_num_threads(threads)
-    try:
-        model, cfg = load_model(model_dir); S = int(cfg.get('image_size', 256))
-        x = torch.randn(1, 3, S, S, generator=torch.Generator().manual_seed(0)); res = {}
-        with inference_layout(model, 'cpu'), torch.no_grad():
-            xc = x.contiguous(memory_format=torch.channels_last)
-            res['torch_fp32'] = time_runner(lambda t: model.anomaly_map(t), xc, n, warmup)
-        for name, rt, prec in [('onnxruntime_fp32', 'onnxruntime', 'fp32'), ('openvino_fp32', 'openvino', 'fp32'), ('openvino_bf16', 'openvino', 'bf16')]:
-            res[name] = time_runner(OnnxAnomalyModel(onnx_dir, rt, prec, threads), x.numpy(), n, warmup)
-    finally: torch.set_num_threads(old)
-    return {k: round(1000 * float(np.median(v)), 2) for k, v in res.items()}
