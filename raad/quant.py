@@ -15,7 +15,8 @@ from .losses import efficientad_task_loss
 __all__ = ['BITS', 'ZETA', 'GAMMA', 'round_ste', 'grad_scale', 'quant_range', 'FakeQuantizer', 'init_weight_quantizer',
            'QuantConv2d', 'conv_names', 'uniform_bits', 'quantize_model', 'quant_convs', 'get_bits', 'set_quantization',
            'calibrate_activations', 'step_size_parameters', 'upgrade_state_dict', 'step_sizes', 'scale_report',
-           'model_size_mb', 'fisher_weights', 'weight_shares', 'block_gradients', 'ptq_blocks', 'fisher_ptq']
+           'model_size_mb', 'fisher_weights', 'weight_shares', 'block_gradients', 'ptq_blocks', 'block_input',
+           'learn_block', 'fisher_ptq']
 
 # %% ../nbs/06_quant.ipynb #c005
 BITS = (2, 3, 4, 8)  # bit-widths RAAD allocates; 32 = floating point
@@ -396,6 +397,50 @@ def _chain(model: nn.Module, first: str, end: str) -> nn.Module:
     keys = list(p._modules)
     return nn.Sequential(*[p._modules[k] for k in keys[keys.index(a):keys.index(end.rpartition('.')[2]) + 1]])
 
+def block_input(model_q: nn.Module, first: nn.Module, calib_images: torch.Tensor,  # (N, 3, H, W)
+                subnet: str | None, loss_fn, batch_size: int = 8) -> torch.Tensor:
+    "The input of the block starting at conv `first` on `calib_images`, in `model_q` as it is now (earlier blocks quantized), on the CPU; `subnet`: run only that sub-module."
+    dev, xs = next(model_q.parameters()).device, []
+    def grab(mod, args):
+        xs.append(args[0].detach().cpu()); raise _Stop
+    h = first.register_forward_pre_hook(grab)
+    try:
+        with torch.no_grad():
+            for x in calib_images.split(batch_size):
+                try:
+                    if subnet: model_q.get_submodule(subnet)(x.to(dev))
+                    else: loss_fn(model_q, x.to(dev))
+                except _Stop: pass
+    finally: h.remove()
+    return torch.cat(xs)
+
+def learn_block(qcs: list, rec_loss, n: int,  # the block's QuantConv2d layers; rec_loss(indices) -> weighted error; n calibration samples
+                iters: int, g: torch.Generator, batch_size: int = 8, lam: float = 0.01, lr: float = 1e-3, act_lr: float = 1e-3,
+                warmup: float = 0.2, beta: tuple = (20., 2.)) -> None:
+    "Learn the AdaRound roundings and the activations' log step sizes of `qcs` on `rec_loss` (+ the annealed rounding regulariser), then fold the roundings into the weights."
+    opts, req = [], []
+    for qc in qcs:
+        if qc.w_quant.enabled:
+            qc.w_quant.init_rounding(qc.weight); opts.append(torch.optim.Adam([qc.w_quant.alpha], lr=lr))
+        if qc.a_quant.enabled: opts.append(torch.optim.Adam([qc.a_quant.log_scale], lr=act_lr))
+        req.append([p.requires_grad for p in qc.parameters()])
+        qc.weight.requires_grad_(False)
+        if qc.bias is not None: qc.bias.requires_grad_(False)
+    rounding = [qc.w_quant for qc in qcs if qc.w_quant.alpha is not None]
+    for it in range(iters if opts else 0):
+        idx = torch.randint(n, (min(batch_size, n),), generator=g)
+        loss = rec_loss(idx)
+        if rounding and it >= warmup * iters:
+            rel = (it - warmup * iters) / max(1, (1 - warmup) * iters)
+            loss = loss + lam * sum(q.rounding_regularizer(beta[1] + (beta[0] - beta[1]) * (1 - rel)) for q in rounding)
+        for o in opts: o.zero_grad()
+        loss.backward()
+        for o in opts: o.step()
+    for qc, r in zip(qcs, req):
+        if qc.w_quant.alpha is not None:
+            with torch.no_grad(): qc.weight.copy_(qc.w_quant.fold_rounding(qc.weight))
+        for p, rg in zip(qc.parameters(), r): p.requires_grad_(rg)
+
 def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tensor,  # (N, 3, H, W) normal training images
                iters: int = 500,            # optimisation steps per block
                loss_fn=None,                # loss_fn(model, x) -> scalar task loss; default efficientad_task_loss
@@ -426,20 +471,8 @@ def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tens
         zt, gt = z.pop(name), grads.pop(name)
         w = fisher_weights(gt, floor) if weighting == 'fisher' else torch.ones(1)
         # 2. the block's input in the quantized model (earlier blocks already quantized)
-        xs = []
-        def grab(mod, args):
-            xs.append(args[0].detach().cpu()); raise _Stop
-        h = qcs[0].register_forward_pre_hook(grab)
-        try:
-            with torch.no_grad():
-                for x in calib_images.split(batch_size):
-                    try:
-                        top = name.split('.')[0]
-                        if top in subnets: model_q.get_submodule(top)(x.to(dev))
-                        else: loss_fn(model_q, x.to(dev))
-                    except _Stop: pass
-        finally: h.remove()
-        xin = torch.cat(xs)
+        top = name.split('.')[0]
+        xin = block_input(model_q, qcs[0], calib_images, top if top in subnets else None, loss_fn, batch_size)
         block = _chain(model_q, names[0], ends[name])   # conv (+ ReLU), or from the first conv through the last conv's ReLU
         def rec_loss(idx, weighted=True):
             d = (block(xin[idx].to(dev)) - zt[idx].to(dev)) ** 2
@@ -447,28 +480,7 @@ def fisher_ptq(model_q: nn.Module, model_fp: nn.Module, calib_images: torch.Tens
             return d.sum(1).mean()
         with torch.no_grad(): before, mse_before = rec_loss(torch.arange(len(xin))).item(), rec_loss(torch.arange(len(xin)), False).item()
         # 3. optimise the roundings V (AdaRound) and the activations' log step sizes (LSQ) of all the block's convolutions
-        opts, req = [], []
-        for qc in qcs:
-            if qc.w_quant.enabled:
-                qc.w_quant.init_rounding(qc.weight); opts.append(torch.optim.Adam([qc.w_quant.alpha], lr=lr))
-            if qc.a_quant.enabled: opts.append(torch.optim.Adam([qc.a_quant.log_scale], lr=act_lr))
-            req.append([p.requires_grad for p in qc.parameters()])
-            qc.weight.requires_grad_(False)
-            if qc.bias is not None: qc.bias.requires_grad_(False)
-        rounding = [qc.w_quant for qc in qcs if qc.w_quant.alpha is not None]
-        for it in range(iters if opts else 0):
-            idx = torch.randint(len(xin), (min(batch_size, len(xin)),), generator=g)
-            loss = rec_loss(idx)
-            if rounding and it >= warmup * iters:
-                rel = (it - warmup * iters) / max(1, (1 - warmup) * iters)
-                loss = loss + lam * sum(q.rounding_regularizer(beta[1] + (beta[0] - beta[1]) * (1 - rel)) for q in rounding)
-            for o in opts: o.zero_grad()
-            loss.backward()
-            for o in opts: o.step()
-        for qc, r in zip(qcs, req):
-            if qc.w_quant.alpha is not None:
-                with torch.no_grad(): qc.weight.copy_(qc.w_quant.fold_rounding(qc.weight))
-            for p, rg in zip(qc.parameters(), r): p.requires_grad_(rg)
+        learn_block(qcs, rec_loss, len(xin), iters, g, batch_size, lam, lr, act_lr, warmup, beta)
         with torch.no_grad(): after, mse_after = rec_loss(torch.arange(len(xin))).item(), rec_loss(torch.arange(len(xin)), False).item()
         report[name] = {'before': before, 'after': after, 'mse_before': mse_before, 'mse_after': mse_after, **({'convs': names} if len(names) > 1 else {})}
         del xin, zt, gt, w
