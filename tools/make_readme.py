@@ -35,6 +35,29 @@ def _step_profile():
     rows = [f'| {k} | ' + ' | '.join(str(p['ms'][n][k]) if isinstance(p['ms'][n], dict) else '–' for n in names) + ' |' for k in parts]
     return head + '\n'.join(rows) + f"\n\n{p['cpu']}; torch {p['torch']}; median of {p['n']} steps after 2 warm-up.\n"
 
+def _ptq_granularity():
+    g = _json('ptq_granularity_cpu.json')
+    head = ('| bits | blocks | PTQ (s) | I-AUROC | AU-PRO | output MSE teacher / student / autoencoder (validation) |\n'
+            '|---|---|---|---|---|---|\n')
+    name = {'nearest': 'none (nearest rounding)', '1': 'one convolution', '2': 'two convolutions', 'whole': 'whole sub-network'}
+    rows = [f"| {r['allocation']} | {name[r['block_size']]} | {r['ptq_wall_s']:.0f} | {100 * r['image_auroc']:.1f} | {100 * r['au_pro']:.1f} | "
+            + ' / '.join(f"{e['mse']:.3f}" for e in r['final_output_error']['validation'].values()) + ' |'
+            for r in sorted(g['settings'].values(), key=lambda r: (r['allocation'], list(name).index(r['block_size'])))]
+    return head + '\n'.join(rows) + f"\n\n{g['cpu']}; seed {g['seed']}; `{g['command']}`.\n"
+
+def _fisher_weights():
+    d = _json('fisher_weights_bottle.json'); L = d['layers']
+    head = ('| layer | share on the top 0.1 % / 1 % of outputs, Eq. 3 as written | with floor 1 (default) | autoencoder half, as written / floor 1 |\n'
+            '|---|---|---|---|\n')
+    pct = lambda v: f'{100 * v:.1f} %'
+    row = lambda n, r: (f"| {n} | {pct(r['floor 0']['top_0.1%'])} / {pct(r['floor 0']['top_1%'])} | {pct(r['floor 1']['top_0.1%'])} / {pct(r['floor 1']['top_1%'])} | "
+                        + (f"{pct(r['floor 0']['second_half'])} / {pct(r['floor 1']['second_half'])}" if 'second_half' in r['floor 0'] else '') + ' |')
+    rows = [row(n, r) for n, r in L.items() if not n.startswith('autoencoder')]
+    ae = [r for n, r in L.items() if n.startswith('autoencoder')]
+    rows.append(f"| autoencoder ({len(ae)} layers), largest | {pct(max(r['floor 0']['top_0.1%'] for r in ae))} / {pct(max(r['floor 0']['top_1%'] for r in ae))} | "
+                f"{pct(max(r['floor 1']['top_0.1%'] for r in ae))} / {pct(max(r['floor 1']['top_1%'] for r in ae))} | |")
+    return head + '\n'.join(rows) + f"\n\n{d['baseline']} ({d['baseline_steps']:,} steps), {d['calib_images']} calibration images, seed {d['seed']}; `{d['command']}`.\n"
+
 TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile': _step_profile,
           'baseline_700': lambda: _baseline('history/baseline_cpu_700_steps.json'),
           'baseline_791': lambda: _baseline('history/baseline_cpu_xeon_791_steps.json'),
@@ -42,7 +65,7 @@ TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile
           'curves_metal_plate': lambda: _curves('curves_metal_plate_cpu.json'),
           'raad_700': lambda: _raad('history/raad_cpu_700_steps.json'),
           'raad_791': lambda: _raad('history/raad_cpu_xeon_791_steps.json'),
-          'speed_onnx': _speed_onnx}
+          'speed_onnx': _speed_onnx, 'ptq_granularity': _ptq_granularity, 'fisher_weights': _fisher_weights}
 
 def number(file: str, select: str, path: str, fmt: str) -> str:
     """One number of `benchmarks/FILE`: in a list of rows the first whose fields match SELECT (`k=v,k2=v2`; `-`: the file itself),
