@@ -22,8 +22,8 @@ from .train import train_efficientad, efficientad_step
 # %% auto #0
 __all__ = ['BENCHMARK_SETS', 'METRICS', 'SPEED_VARIANTS', 'ONNX_SPEED_VARIANTS', 'ONNX_INT8_SPEED_VARIANTS', 'benchmark_run_dir',
            'benchmark_finished', 'benchmark_run', 'write_benchmark', 'run_benchmark', 'results_table',
-           'time_training_step', 'time_forward', 'folder_size_mb', 'time_variant', 'default_variants', 'speed_report',
-           'speed_table', 'time_runner', 'onnx_latency']
+           'time_training_step', 'time_runner', 'time_forward', 'folder_size_mb', 'time_variant', 'default_variants',
+           'speed_report', 'speed_table', 'onnx_latency']
 
 # %% ../nbs/17_bench.ipynb #c005
 BENCHMARK_SETS = [('mvtec_ad', 'bottle'), ('magnetic_tile', 'tile'), ('mpdd', 'metal_plate')]
@@ -93,6 +93,16 @@ def time_training_step(bf16: bool = False, channels_last: bool = False, n: int =
     return float(np.median(times))
 
 # %% ../nbs/17_bench.ipynb #c029
+def time_runner(run, x, n: int = 30, warmup: int = 3, device=None) -> list[float]:
+    "Seconds of each of `n` calls `run(x)` after `warmup` untimed ones (on a GPU `device`, between `synchronize` calls)."
+    times = []
+    for i in range(warmup + n):
+        if device is not None: synchronize(device)
+        t0 = time.perf_counter(); run(x)
+        if device is not None: synchronize(device)
+        if i >= warmup: times.append(time.perf_counter() - t0)
+    return times
+
 @torch.no_grad()
 def time_forward(model, batch: int = 1, n: int = 30, warmup: int = 3, image_size: int = 256, channels_last: bool = False,
                  autocast_dtype: str | None = None, device='cpu') -> list[float]:
@@ -100,13 +110,9 @@ def time_forward(model, batch: int = 1, n: int = 30, warmup: int = 3, image_size
     device = torch.device(device)
     x = torch.randn(batch, 3, image_size, image_size, device=device)
     if channels_last: x = x.contiguous(memory_format=torch.channels_last)
-    times = []
-    for i in range(warmup + n):
-        synchronize(device); t0 = time.perf_counter()
-        with autocast(device, autocast_dtype is not None, autocast_dtype): model(x)
-        synchronize(device)
-        if i >= warmup: times.append(time.perf_counter() - t0)
-    return times
+    def forward(t):
+        with autocast(device, autocast_dtype is not None, autocast_dtype): model(t)
+    return time_runner(forward, x, n, warmup, device)
 
 # %% ../nbs/17_bench.ipynb #c032
 def _load_variant(v: dict):
@@ -124,15 +130,14 @@ def _peak_rss_mb() -> float:
 def _speed_worker(v: dict) -> dict:
     "Time one variant {path, channels_last, autocast_dtype, device, threads, n, warmup, batches} in this process."
     torch.set_num_threads(v['threads'])
-    peak_rss = _peak_rss_mb
-    rss0 = peak_rss(); model = _load_variant(v); rss_loaded = peak_rss()
+    rss0 = _peak_rss_mb(); model = _load_variant(v); rss_loaded = _peak_rss_mb()
     r = {}
     for b in v['batches']:
         t = time_forward(model, b, v['n'], v['warmup'], v.get('image_size', 256), v.get('channels_last', False), v.get('autocast_dtype'),
                          v.get('device', 'cpu'))
         r[f'batch{b}'] = {'median_s': float(np.median(t)), 'p10_s': float(np.percentile(t, 10)), 'p90_s': float(np.percentile(t, 90)), 'runs': len(t)}
     if torch.device(v.get('device', 'cpu')).type == 'cuda': r['peak_gpu_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
-    return {**r, 'rss_before_load_mb': rss0, 'rss_after_load_mb': rss_loaded, 'peak_rss_mb': peak_rss()}
+    return {**r, 'rss_before_load_mb': rss0, 'rss_after_load_mb': rss_loaded, 'peak_rss_mb': _peak_rss_mb()}
 
 def folder_size_mb(folder) -> float:
     "Size on disk of a checkpoint folder's model.safetensors and config.json (MiB)."
@@ -241,14 +246,6 @@ def speed_table(res: dict) -> str:
     return head + '\n'.join(rows) + '\n' + note
 
 # %% ../nbs/17_bench.ipynb #c042
-def time_runner(run, x, n: int = 30, warmup: int = 3) -> list[float]:
-    "Seconds of each of `n` calls `run(x)` after `warmup` untimed ones."
-    times = []
-    for i in range(warmup + n):
-        t0 = time.perf_counter(); run(x)
-        if i >= warmup: times.append(time.perf_counter() - t0)
-    return times
-
 def onnx_latency(model_dir, onnx_dir, threads: int = 2, n: int = 30, warmup: int = 3) -> dict:
     "Median single-image latency (ms) of torch fp32 and of the ONNX export under ONNX Runtime and OpenVINO fp32 / bf16."
     old = torch.get_num_threads(); torch.set_num_threads(threads)

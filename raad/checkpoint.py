@@ -13,7 +13,7 @@ from .quant import quantize_model, upgrade_state_dict
 from .runtime import save_tensors, save_json
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINTS', 'PACKAGED_TEACHER', 'CheckpointError', 'save_model', 'load_model',
+__all__ = ['CHECKPOINT_FORMAT', 'CHECKPOINTS', 'PACKAGED_TEACHER', 'CheckpointError', 'save_model', 'read_config', 'load_model',
            'default_teacher']
 
 # %% ../nbs/07_checkpoint.ipynb #c018
@@ -35,16 +35,23 @@ def save_model(folder, model: EfficientAD, config: dict, half: bool = False) -> 
     save_json(folder/'config.json', cfg)
     return folder
 
+def read_config(folder) -> dict:
+    "The `config.json` of a checkpoint folder (float, RAAD or int8), checked: present, valid JSON, a format this raad reads."
+    cfg_path = Path(folder)/'config.json'
+    if not cfg_path.is_file(): raise CheckpointError(f"{cfg_path}: missing; a raad checkpoint folder holds config.json and model.safetensors")
+    try: cfg = json.loads(cfg_path.read_text())
+    except json.JSONDecodeError as e: raise CheckpointError(f"{cfg_path}: not valid JSON ({e})") from None
+    if cfg.get('format', 0) > CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{cfg_path}: checkpoint format {cfg['format']} is newer than this raad ({__version__}) reads ({CHECKPOINT_FORMAT}); upgrade raad")
+    return cfg
+
 def load_model(folder, device='cpu') -> tuple[EfficientAD, dict]:
     "(model in eval mode, config) from a checkpoint folder written by `save_model`."
     folder = Path(folder)
     cfg_path, w_path = folder/'config.json', folder/'model.safetensors'
     for p in (cfg_path, w_path):
         if not p.is_file(): raise CheckpointError(f"{p}: missing; a raad checkpoint folder holds config.json and model.safetensors")
-    try: cfg = json.loads(cfg_path.read_text())
-    except json.JSONDecodeError as e: raise CheckpointError(f"{cfg_path}: not valid JSON ({e})") from None
-    if cfg.get('format', 0) > CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{cfg_path}: checkpoint format {cfg['format']} is newer than this raad ({__version__}) reads ({CHECKPOINT_FORMAT}); upgrade raad")
+    cfg = read_config(folder)
     if cfg.get('deploy') == 'int8':  # an integer model (chapter 13) has its own loader
         raise CheckpointError(f"{folder}: an int8 deployment model; load it with raad.deploy.load_int8 or raad.hub.load_pretrained")
     try:  # checkpoints written before `global_border` existed used the raw global map
@@ -70,7 +77,6 @@ PACKAGED_TEACHER = Path(__file__).resolve().parent/'assets'/'teacher_lite0' if '
 
 def default_teacher() -> Path:
     "The teacher folder: $RAAD_TEACHER, else the one installed with the package (a wheel), else the repository's `checkpoints/teacher_lite0`."
-    import os
     if 'RAAD_TEACHER' in os.environ: p = Path(os.environ['RAAD_TEACHER'])
     else: p = next((q for q in (PACKAGED_TEACHER, CHECKPOINTS/'teacher_lite0') if (q/'teacher.safetensors').is_file()), CHECKPOINTS/'teacher_lite0')
     if not (p/'teacher.safetensors').is_file():

@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 from safetensors.torch import load_file
 from . import __version__
-from .checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_model
+from .checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_model, read_config
 from .data import calibration_images
 from .pdn import EfficientAD
 from .quant import FakeQuantizer, QuantConv2d, quant_convs, quantize_model, init_weight_quantizer
@@ -195,7 +195,7 @@ def save_int8(folder, spec: dict, tensors: dict, config: dict) -> Path:
 def load_int8(folder, config: dict | None = None, device='cpu') -> tuple[Int8EfficientAD, dict]:
     "(int8 model in eval mode, config) of a folder written by `save_int8`."
     folder = Path(folder)
-    cfg = config if config is not None else json.loads((folder/'config.json').read_text())
+    cfg = config if config is not None else read_config(folder)
     spec = cfg.get('int8') or {}
     if spec.get('format', 0) > INT8_FORMAT: raise CheckpointError(f"{folder}: int8 format {spec['format']} is newer than this raad reads ({INT8_FORMAT}); upgrade raad")
     if 'x86' not in torch.backends.quantized.supported_engines and 'fbgemm' not in torch.backends.quantized.supported_engines:

@@ -13,7 +13,7 @@ from fastprogress.fastprogress import progress_bar
 from .data import load_image, load_mask, ImageTransform, samples as dataset_samples
 from .metrics import evaluate_maps
 from .pdn import combine_maps
-from .runtime import autocast, save_json, cpu_has_bf16, default_device, inference_layout
+from .runtime import autocast, save_json, choose_device, inference_layout
 
 # %% auto #0
 __all__ = ['DEFAULT_THRESHOLD', 'predict', 'evaluate', 'pick_examples', 'save_grid', 'threshold_of', 'verdict']
@@ -23,8 +23,7 @@ __all__ = ['DEFAULT_THRESHOLD', 'predict', 'evaluate', 'pick_examples', 'save_gr
 def predict(model, samples, eval_size: int | None = None, image_size: int = 256, batch_size: int = 8, device=None,
             bf16: bool | None = None, progress: bool = True) -> dict:
     "Scores (N,), labels (N,), maps and masks of `samples`: (N, S, S) at `eval_size` S, else at each image's native size ((N, H, W), or lists where sizes differ)."
-    device = torch.device(device) if device else default_device()
-    bf16 = (device.type == 'cpu' and cpu_has_bf16()) if bf16 is None else bf16
+    device, bf16 = choose_device(device, bf16)
     model = model.to(device).eval(); tfm = ImageTransform(image_size)
     samples = list(samples); scores, maps, masks = [], [], []
     batches = [samples[i:i + batch_size] for i in range(0, len(samples), batch_size)]

@@ -4,17 +4,17 @@
 
 # %% ../nbs/15_hub.ipynb #c002
 from __future__ import annotations
-import json, os, re, socket
+import os, re, socket
 from pathlib import Path
 from urllib.parse import urlparse
-from .checkpoint import load_model, save_model, CheckpointError
+from .checkpoint import load_model, save_model, read_config, CheckpointError
 from .deploy import load_int8
 from .pdn import EfficientAD
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FILES', 'TEACHER_FILES', 'PAPER_ARXIV', 'METRIC_NAMES', 'parse_source', 'hub_reachable',
-           'download_checkpoint', 'resolve_checkpoint', 'load_pretrained', 'model_card', 'save_pretrained',
-           'fill_hub_cache', 'push_to_hub']
+           'download_checkpoint', 'resolve_checkpoint', 'load_folder', 'load_pretrained', 'model_card',
+           'save_pretrained', 'fill_hub_cache', 'push_to_hub']
 
 # %% ../nbs/15_hub.ipynb #c005
 CHECKPOINT_FILES = ('config.json', 'model.safetensors')  # a model: all that is ever downloaded
@@ -80,16 +80,15 @@ def resolve_checkpoint(source, revision: str | None = None, cache_dir=None, toke
     except ValueError as e: raise CheckpointError(str(e)) from None
     return download_checkpoint(repo_id, revision, cache_dir, token, files)
 
-def _is_int8(folder) -> bool:
-    "Is `folder` an int8 deployment model (`config.json` with `deploy: int8`)?"
-    try: return json.loads((Path(folder)/'config.json').read_text()).get('deploy') == 'int8'
-    except (OSError, ValueError): return False  # missing or broken: load_model says why
+def load_folder(folder, device='cpu') -> tuple[EfficientAD, dict]:
+    "(model, config) of a local checkpoint folder of any kind: an int8 deployment model (chapter 13) or a float / RAAD one (`load_model`)."
+    cfg = read_config(folder)  # present, valid, a format this raad reads
+    return load_int8(folder, cfg, device) if cfg.get('deploy') == 'int8' else load_model(folder, device)
 
 def load_pretrained(source, revision: str | None = None, device='cpu', cache_dir=None, token=None) -> tuple[EfficientAD, dict]:
     "(model in eval mode, config) from a checkpoint folder or a Hub repo id (`owner/name[@revision]`): float, RAAD or int8."
     folder = resolve_checkpoint(source, revision, cache_dir, token)
-    if _is_int8(folder): model, config = load_int8(folder, device=device)  # a deployment model (chapter 13)
-    else: model, config = load_model(folder, device)
+    model, config = load_folder(folder, device)
     if Path(str(source)).expanduser().is_dir(): return model, config
     repo_id, revision = parse_source(source, revision)
     return model, {**config, 'source': f"{repo_id}@{revision or 'main'}"}
@@ -171,14 +170,13 @@ def fill_hub_cache(cache_dir, repo_id: str, folder, commit: str = '0' * 40, bran
 def push_to_hub(folder, repo_id: str, token: str | None = None, private: bool = False, commit_message: str = 'Upload raad checkpoint',
                 revision: str | None = None):
     "Upload checkpoint `folder` (config.json, model.safetensors, README.md) to the Hub model repository `repo_id`."
-    import json
     from huggingface_hub import HfApi
     folder = Path(folder)
     parse_source(repo_id)
     if '@' in repo_id: raise ValueError(f"{repo_id}: give the revision (branch) as `revision`, not after '@'")
-    (load_int8 if _is_int8(folder) else load_model)(folder)  # refuses a folder that would not load back
+    _, config = load_folder(folder)  # refuses a folder that would not load back
     if not (folder/'README.md').is_file():
-        (folder/'README.md').write_text(model_card(json.loads((folder/'config.json').read_text()), repo_id=repo_id), encoding='utf-8')
+        (folder/'README.md').write_text(model_card(config, repo_id=repo_id), encoding='utf-8')
     api = HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True, repo_type='model')
     return api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type='model', revision=revision,

@@ -13,7 +13,7 @@ from .data import load_image, ImageTransform, IMAGE_EXTENSIONS, DataError
 from .evaluate import threshold_of, verdict
 from .hub import load_pretrained
 from .pdn import combine_maps
-from .runtime import autocast, cpu_has_bf16, default_device, inference_layout
+from .runtime import autocast, choose_device, inference_layout
 
 # %% auto #0
 __all__ = ['PREDICTION_COLUMNS', 'image_files', 'predict_folder']
@@ -35,8 +35,7 @@ def image_files(images) -> tuple[Path, list[Path]]:
 def predict_folder(model, images, out, threshold: float | None = None, heatmaps: bool = True, config: dict | None = None,
                    device=None, bf16: bool | None = None, progress: bool = True) -> list[dict]:
     "Score every image in `images` with `model` (a checkpoint folder, Hub id or model); write `out/predictions.csv` and `out/heatmaps/`; return the rows."
-    device = torch.device(device) if device else default_device()
-    bf16 = (device.type == 'cpu' and cpu_has_bf16()) if bf16 is None else bf16
+    device, bf16 = choose_device(device, bf16)
     if not isinstance(model, torch.nn.Module):
         model, config = load_pretrained(model, device=device)
     config = config or {}; model = model.to(device).eval()

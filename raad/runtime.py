@@ -211,8 +211,8 @@ class TrainingInterrupted(RuntimeError):
     def __init__(self, message: str, signal: str | None = None): super().__init__(message); self.signal = signal
 
 class stop_requests:
-    "Within: the first SIGTERM or SIGINT is only recorded in `.signal` (a second one acts as usual). Main thread only; elsewhere a no-op."
-    def __init__(self): self.signal, self._old = None, {}
+    "Within: the first SIGTERM or SIGINT is only recorded in `.signal` (a second one acts as usual). Main thread only and `active`; otherwise a no-op."
+    def __init__(self, active: bool = True): self.signal, self._old, self.active = None, {}, active
     def _handle(self, signum, frame):
         import signal
         self.signal = signal.Signals(signum).name
@@ -223,7 +223,7 @@ class stop_requests:
         self._old = {}
     def __enter__(self):
         import signal, threading
-        if threading.current_thread() is threading.main_thread():
+        if self.active and threading.current_thread() is threading.main_thread():
             for s in (signal.SIGTERM, signal.SIGINT): self._old[s] = signal.signal(s, self._handle)
         return self
     def __exit__(self, *exc): self._restore()
@@ -247,8 +247,6 @@ def cpu_description() -> str:
     return f"{name} ({', '.join(keep)}), {torch.get_num_threads()} threads"
 
 # %% ../nbs/03_runtime.ipynb #c031b
-class _NoStop: signal = None
-
 class TrainingLoop:
     "The control flow every raad training shares (distillation, training, fine-tuning): iterate it for the step numbers."
     def __init__(self, out,                    # run folder: `log.jsonl` is appended to here
@@ -275,7 +273,7 @@ class TrainingLoop:
         self.t0 = time.time() - self.elapsed
         steps = itertools.count(self.start) if self.open_ended else range(self.start, self.total)
         bar = progress_bar(steps) if self.progress and self.main and not self.open_ended else steps
-        with (stop_requests() if self.catch_signals else contextlib.nullcontext(_NoStop())) as stop, open(self.out/'log.jsonl', 'a') if self.main else contextlib.nullcontext() as logf:
+        with stop_requests(self.catch_signals) as stop, open(self.out/'log.jsonl', 'a') if self.main else contextlib.nullcontext() as logf:
             for step in bar:
                 if step >= self.total: break
                 self.values = {}

@@ -14,8 +14,8 @@ from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from .data import load_image, list_images, IMAGENET_MEAN, IMAGENET_STD, DataError
 from .pdn import pdn_small, pdn_medium
-from .runtime import (channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, has_training_state, save_tensors, TrainingLoop,
-                          save_json, cpu_has_bf16, default_device, distributed, init_distributed, all_reduce_, broadcast_, barrier, close_distributed, require)
+from .runtime import (channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, has_training_state, save_tensors, TrainingLoop, choose_device,
+                          save_json, default_device, distributed, init_distributed, all_reduce_, broadcast_, barrier, close_distributed, require)
 
 # %% auto #0
 __all__ = ['LITE0_BLOCKS', 'MBConv', 'EfficientNetLite0', 'lite0_weights_path', 'load_lite0', 'load_file_weights',
@@ -262,7 +262,7 @@ def distill_teacher(image_folders, out, steps: int = 10_000, batch_size: int = 8
     import torch.distributed as dist
     joined = world > 1 and not dist.is_initialized()  # a group this call joins, it also leaves
     device = init_distributed(device or default_device())
-    bf16 = (device.type == 'cpu' and cpu_has_bf16()) if bf16 is None else bf16
+    _, bf16 = choose_device(device, bf16)
     try:
         seed_everything(seed)
         paths = corpus_paths(image_folders)
