@@ -90,11 +90,13 @@ def cmd_experiment(a):
     print((Path(a.out)/'tables.md').read_text())
 
 def cmd_curve(a):
-    from raad.curves import learning_curve, curve_table, plot_curves, benchmark_rows
+    from raad.curves import learning_curve, curve_table, plot_curves, benchmark_rows, merge_curves
     from raad.runtime import save_json
-    sets, a.teacher = _chosen_sets(a.sets), _teacher(a.teacher)
-    curves = [learning_curve(a.data_root, d, c, Path(a.out)/f'{d}_{c}_seed{seed}', steps=a.steps, minutes=a.minutes, preset=a.preset, seed=seed,
-                             snapshots=a.snapshots, teacher=a.teacher, progress=not a.quiet) for d, c in sets for seed in a.seeds]
+    if a.merge: curves = merge_curves(a.merge)  # only the tables and figure of finished curves: nothing is trained
+    else:
+        sets, a.teacher = _chosen_sets(a.sets), _teacher(a.teacher)
+        curves = [learning_curve(a.data_root, d, c, Path(a.out)/f'{d}_{c}_seed{seed}', steps=a.steps, minutes=a.minutes, preset=a.preset, seed=seed,
+                                 snapshots=a.snapshots, teacher=a.teacher, progress=not a.quiet) for d, c in sets for seed in a.seeds]
     if a.json: save_json(a.json, curves)
     if a.results: save_json(a.results, benchmark_rows(curves))
     if a.figure: plot_curves(curves, a.figure, a.seconds_per_step, a.cpu)
@@ -285,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--json', default=None, help='write all curves to this JSON file (default: not written)')
     c.add_argument('--results', default=None, help="write each run's final metrics as benchmark rows (raad bench's format) to this JSON file (default: not written)")
     c.add_argument('--figure', default=None, help='PNG of the curves (default: not drawn)')
+    c.add_argument('--merge', nargs='+', default=None, metavar='CURVES_JSON', help='write --json, --results and --figure of these curves files (from separate runs); trains nothing (default: run)')
     c.add_argument('--teacher', default=None, help=TEACHER_HELP); common(c); c.set_defaults(func=cmd_curve)
     b = add('bench', 'train and evaluate the baseline on the shared benchmark sets')
     b.add_argument('--data-root', default='../shared/data', help='folder holding the benchmark data sets'); b.add_argument('--out', default='runs/bench', help='folder for runs')

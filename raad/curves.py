@@ -17,7 +17,8 @@ from .checkpoint import load_model
 from .data import load_tensors
 
 # %% auto #0
-__all__ = ['evaluate_without_border', 'curve_point', 'learning_curve', 'curve_table', 'plot_curves', 'benchmark_rows']
+__all__ = ['evaluate_without_border', 'curve_point', 'learning_curve', 'curve_table', 'plot_curves', 'benchmark_rows',
+           'merge_curves']
 
 # %% ../nbs/20_curves.ipynb #c005
 def evaluate_without_border(model, cfg: dict, data, category: str, out=None, progress: bool = False) -> dict:
@@ -106,3 +107,18 @@ def benchmark_rows(curves: list[dict]) -> list[dict]:
     "The final point of each curve as a row of `raad.bench.results_table`."
     return [{'dataset': c['dataset'], 'category': c['category'], 'preset': c['preset'], 'seed': c['seed'], 'steps': p['steps'],
              'train_seconds': p['train_seconds'], **{k: p[k] for k in METRICS}} for c in curves for p in c['points'][-1:]]
+
+# %% ../nbs/20_curves.ipynb #c018
+def merge_curves(paths) -> list[dict]:
+    "The curves of several `raad curve --json` files, one per set and seed (a repeated one from the last file), sorted by set and seed."
+    merged = {}
+    for path in paths:
+        path = Path(path)
+        if not path.is_file(): raise FileNotFoundError(f"{path}: no such curves file (`raad curve --json FILE` writes one)")
+        try: curves = json.loads(path.read_text())
+        except json.JSONDecodeError as e: raise ValueError(f"{path}: not a curves file of `raad curve` ({e})") from None
+        if not isinstance(curves, list) or not all(isinstance(c, dict) and {'dataset', 'category', 'seed', 'points'} <= c.keys() for c in curves):
+            raise ValueError(f"{path}: not a curves file of `raad curve` (a list of curves with dataset, category, seed and points)")
+        for c in curves: merged[(c['dataset'], c['category'], c['seed'])] = c
+    return [merged[k] for k in sorted(merged)]
+

@@ -10,6 +10,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent/'shared'/'data'
 SHIPPED = ROOT/'checkpoints'                     # the shipped bottle models (bottle_baseline, bottle_raad) and the teacher
 
+# tools/test.sh runs pytest on two workers (pytest-xdist, `--dist loadgroup`). Each test file runs whole on one worker, so a
+# module fixture is built once; files that share an expensive session fixture are one group, so it is built once too.
+SHARED_FIXTURE_GROUPS = {'test_train.py': 'tiny_run', 'test_cli.py': 'tiny_run',          # one tiny training
+                         'test_app.py': 'served_app', 'test_browser.py': 'served_app'}   # one served `python app.py`
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        name = item.path.name
+        item.add_marker(pytest.mark.xdist_group(SHARED_FIXTURE_GROUPS.get(name, name)))
+
 @pytest.fixture(scope='session')
 def fixture_data(tmp_path_factory):
     from raad.data import make_mvtec_fixture
