@@ -11,7 +11,7 @@ import torch
 from .bench import METRICS
 from .data import samples as dataset_samples, split_train_validation
 from .evaluate import evaluate
-from .runtime import save_json
+from .runtime import save_json, read_json_rows
 from .train import train_efficientad, fit_map_quantiles, fit_threshold, raw_maps, get_preset
 from .checkpoint import load_model
 from .data import load_tensors
@@ -113,12 +113,8 @@ def merge_curves(paths) -> list[dict]:
     "The curves of several `raad curve --json` files, one per set and seed (a repeated one from the last file), sorted by set and seed."
     merged = {}
     for path in paths:
-        path = Path(path)
-        if not path.is_file(): raise FileNotFoundError(f"{path}: no such curves file (`raad curve --json FILE` writes one)")
-        try: curves = json.loads(path.read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"{path}: not a curves file of `raad curve` ({e})") from None
-        if not isinstance(curves, list) or not all(isinstance(c, dict) and {'dataset', 'category', 'seed', 'points'} <= c.keys() for c in curves):
-            raise ValueError(f"{path}: not a curves file of `raad curve` (a list of curves with dataset, category, seed and points)")
+        curves = read_json_rows(path, {'dataset', 'category', 'seed', 'points'}, 'a curves file of `raad curve`',
+                                'no such curves file (`raad curve --json FILE` writes one)', 'a list of curves with dataset, category, seed and points')
         for c in curves: merged[(c['dataset'], c['category'], c['seed'])] = c
     return [merged[k] for k in sorted(merged)]
 

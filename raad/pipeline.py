@@ -15,7 +15,7 @@ from .data import samples as dataset_samples, split_train_validation, load_tenso
 from .evaluate import evaluate
 from .quant import uniform_bits, model_size_mb
 from .recalibrate import quantize_efficientad, fine_tune
-from .runtime import save_json
+from .runtime import save_json, read_json_rows
 from .train import train_efficientad, raw_maps, fit_map_quantiles
 
 # %% auto #0
@@ -176,12 +176,8 @@ def merge_results(paths) -> list[dict]:
     "The rows of several `results.json` (runs of `raad experiment` on other sets, seeds or variants); a row repeated (same variant, set and seed) is taken from the last file."
     merged = {}
     for path in paths:
-        path = Path(path)
-        if not path.is_file(): raise FileNotFoundError(f"{path}: no such results file (a `raad experiment` writes results.json in its --out folder)")
-        try: rows = json.loads(path.read_text())
-        except json.JSONDecodeError as e: raise ValueError(f"{path}: not a results.json of `raad experiment` ({e})") from None
-        if not isinstance(rows, list) or not all(isinstance(r, dict) and {'variant', 'dataset', 'seed'} <= r.keys() for r in rows):
-            raise ValueError(f"{path}: not a results.json of `raad experiment` (a list of rows with variant, dataset and seed)")
+        rows = read_json_rows(path, {'variant', 'dataset', 'seed'}, 'a results.json of `raad experiment`',
+                              'no such results file (a `raad experiment` writes results.json in its --out folder)', 'a list of rows with variant, dataset and seed')
         for r in rows: merged[(r['variant'], r['dataset'], r.get('category'), r['seed'])] = r
     return list(merged.values())
 

@@ -13,9 +13,9 @@ from safetensors.torch import save_file, load_file
 
 # %% auto #0
 __all__ = ['default_device', 'cpu_has', 'cpu_has_bf16', 'autocast', 'synchronize', 'seed_everything', 'prefers_channels_last',
-           'inference_layout', 'channel_mean_std', 'atomic_write', 'save_json', 'save_tensors', 'save_training_state',
-           'has_training_state', 'load_training_state', 'distributed', 'is_main_process', 'init_distributed',
-           'all_reduce_', 'broadcast_', 'barrier', 'close_distributed', 'MissingExtra', 'require',
+           'inference_layout', 'channel_mean_std', 'atomic_write', 'save_json', 'read_json_rows', 'save_tensors',
+           'save_training_state', 'has_training_state', 'load_training_state', 'distributed', 'is_main_process',
+           'init_distributed', 'all_reduce_', 'broadcast_', 'barrier', 'close_distributed', 'MissingExtra', 'require',
            'TrainingInterrupted', 'stop_requests', 'choose_device', 'cpu_has_vnni', 'cpu_description', 'TrainingLoop']
 
 # %% ../nbs/03_runtime.ipynb #c005
@@ -88,6 +88,15 @@ def atomic_write(path, write_fn) -> Path:
 def save_json(path, obj) -> Path:
     "Atomically write `obj` as indented JSON."
     return atomic_write(path, lambda p: Path(p).write_text(json.dumps(obj, indent=2, sort_keys=True) + '\n'))
+
+def read_json_rows(path, required: set, what: str, missing: str, shape: str) -> list[dict]:
+    "The list of dicts in the JSON file `path`, each with the `required` keys; one-line errors naming `what` the file should be."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: {missing}")
+    try: rows = json.loads(path.read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{path}: not {what} ({e})") from None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and required <= r.keys() for r in rows): raise ValueError(f"{path}: not {what} ({shape})")
+    return rows
 
 def save_tensors(path, tensors: dict, metadata: dict | None = None) -> Path:
     "Atomically write a dict of tensors to a safetensors file."
