@@ -12,13 +12,21 @@ SHIPPED = ROOT/'checkpoints'                     # the shipped bottle models (bo
 
 # tools/test.sh runs pytest on two workers (pytest-xdist, `--dist loadgroup`). Each test file runs whole on one worker, so a
 # module fixture is built once; files that share an expensive session fixture are one group, so it is built once too.
-SHARED_FIXTURE_GROUPS = {'test_train.py': 'tiny_run', 'test_cli.py': 'tiny_run',          # one tiny training
+SHARED_FIXTURE_GROUPS = {'test_train.py': 'tiny_run', 'test_cli.py': 'tiny_run', 'test_interrupt.py': 'tiny_run',  # one tiny training
                          'test_app.py': 'served_app', 'test_browser.py': 'served_app'}   # one served `python app.py`
 
+# The longest groups go first (about 100-150 s each on the idle 2-core machine), so that no long one starts last and runs alone.
+LONGEST_FIRST = ('test_ray.py', 'tiny_run', 'test_onnx.py', 'test_packaging.py', 'served_app', 'test_load.py', 'test_distributed.py')
+
+def pytest_configure(config):  # pytest-xdist registers the mark itself; this keeps `-p no:xdist` runs free of warnings
+    config.addinivalue_line('markers', 'xdist_group(name): run the tests of one group on one worker')
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the marks into the node ids on each worker
 def pytest_collection_modifyitems(items):
-    for item in items:
-        name = item.path.name
-        item.add_marker(pytest.mark.xdist_group(SHARED_FIXTURE_GROUPS.get(name, name)))
+    group = lambda item: SHARED_FIXTURE_GROUPS.get(item.path.name, item.path.name)
+    for item in items: item.add_marker(pytest.mark.xdist_group(group(item)))
+    rank = lambda item: LONGEST_FIRST.index(group(item)) if group(item) in LONGEST_FIRST else len(LONGEST_FIRST)
+    items.sort(key=rank)  # stable: file order within a rank
 
 @pytest.fixture(scope='session')
 def fixture_data(tmp_path_factory):

@@ -1,4 +1,5 @@
-"`raad export --format onnx` end to end on the shipped bottle model, run by ONNX Runtime and OpenVINO, and the error without the extra."
+"""`raad export --format onnx` and `--format onnx-int8` end to end on the shipped bottle models, each folder run by one runtime, and the
+errors without the extras. (Every runtime and precision against torch, on the same exports: nbs/14_onnx_deploy.ipynb.)"""
 import json, subprocess, sys
 from pathlib import Path
 import numpy as np
@@ -18,7 +19,7 @@ def exported(tmp_path_factory, model, fmt: str, written: str) -> Path:
 @pytest.fixture(scope='module')
 def onnx_dir(tmp_path_factory): return exported(tmp_path_factory, MODEL, 'onnx', 'onnx model written to')
 
-@pytest.mark.parametrize('runtime, precision', [('onnxruntime', 'fp32'), ('openvino', 'fp32'), ('openvino', 'bf16')])
+@pytest.mark.parametrize('runtime, precision', [('onnxruntime', 'fp32')])  # OpenVINO fp32 and bf16: chapter 14
 def test_runtimes_match_torch(onnx_dir, runtime, precision):
     if runtime == 'openvino': pytest.importorskip('openvino')
     import torch
@@ -49,7 +50,7 @@ RAAD = SHIPPED/'bottle_raad'
 @pytest.fixture(scope='module')
 def int8_dir(tmp_path_factory): return exported(tmp_path_factory, RAAD, 'onnx-int8', 'int8 QDQ onnx model written to')
 
-@pytest.mark.parametrize('runtime', ['onnxruntime', 'openvino'])
+@pytest.mark.parametrize('runtime', ['openvino'])  # the fast int8 path; ONNX Runtime's: chapter 14
 def test_int8_runtimes_match_torch_fake_quant(int8_dir, runtime):
     if runtime == 'openvino': pytest.importorskip('openvino')
     import torch

@@ -1,12 +1,12 @@
-"Quantization (the quantizer itself, at every bit-width: nbs/08_quant.ipynb): PTQ leaves weights on the grid, quantized checkpoints round-trip, recalibration resumes."
-import copy, json, math
+"Quantization (the quantizer itself, at every bit-width: nbs/06_quant.ipynb): PTQ leaves weights on the grid, quantized checkpoints round-trip, recalibration stopping and resuming: tests/test_interrupt.py."
+import copy, math
 import pytest
 import torch
 import torch.nn as nn
 from raad.quant import QuantConv2d, quantize_model, uniform_bits, fisher_ptq, get_bits, quant_convs
 from raad.pdn import EfficientAD
 from raad.checkpoint import save_model, load_model, CheckpointError
-from raad.recalibrate import fine_tune, quantize_efficientad
+from raad.recalibrate import quantize_efficientad
 from raad.runtime import save_json
 
 torch.set_num_threads(1)
@@ -50,17 +50,6 @@ def test_unquantized_checkpoint_has_no_quantized_layers(tmp_path):
     save_model(tmp_path/'fp', m, {})
     m2, cfg = load_model(tmp_path/'fp')
     assert 'bits' not in cfg and not any(isinstance(x, QuantConv2d) for x in m2.modules())
-
-def test_recalibration_resume_equals_uninterrupted(quantized_fixture_model, tmp_path):
-    mq, xs = quantized_fixture_model
-    kw = dict(steps=2, progress=False, log=lambda *a: None, seed=1)
-    fine_tune(copy.deepcopy(mq), xs[:3], xs[3:], tmp_path/'straight', **kw)
-    assert fine_tune(copy.deepcopy(mq), xs[:3], xs[3:], tmp_path/'resumed', until=1, **kw) is None
-    assert json.loads((tmp_path/'resumed/state.json').read_text())['step'] == 1
-    fine_tune(copy.deepcopy(mq), xs[:3], xs[3:], tmp_path/'resumed', resume=True, **kw)
-    a, cfg = load_model(tmp_path/'straight'); b, _ = load_model(tmp_path/'resumed')
-    for k, v in a.state_dict().items(): torch.testing.assert_close(v, b.state_dict()[k], rtol=1e-4, atol=1e-5)
-    assert cfg['recalibration']['steps'] == 2 and cfg['bits']['student.3'] == [4, 4]
 
 def test_fisher_ptq_on_efficientad_default_task_loss():
     torch.manual_seed(0)

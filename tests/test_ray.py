@@ -53,31 +53,30 @@ def same(a, b, rel=1e-6):
 def report(out): return json.loads((Path(out)/'ray_report.json').read_text())
 def runs(out): return {r['key']: r for r in report(out)['runs']}
 
-def test_bench_on_ray_equals_serial_and_resubmission_skips(ray_local, data, random_teacher, tmp_path):
+def test_bench_on_ray_retries_reports_equals_serial_and_resubmission_skips(ray_local, data, random_teacher, tmp_path, capsys):
+    """One grid through the command line: bottle fails once (injected) and is retried, metal plate runs, magnetic tile (absent)
+    fails on every attempt and is reported in one line; the serial path then gives the very same rows, and a resubmission runs nothing."""
     from raad.bench import run_benchmark, BENCHMARK_SETS
     from raad.scale import run_benchmark_ray
-    sets = [s for s in BENCHMARK_SETS if s[1] in ('bottle', 'metal_plate')]
-    rows, rep = run_benchmark_ray(data, tmp_path/'b', preset='tiny', seeds=[0], sets=sets, teacher=random_teacher, log=lambda *a: None)
-    assert rep['counts'] == {'done': 2, 'skipped': 0, 'failed': 0} and all(r['attempts'] == 1 for r in rep['runs'])
-    ray_json = json.loads((tmp_path/'b'/'results.json').read_text())
-    assert ray_json == rows and [(r['dataset'], r['seed']) for r in rows] == [('mvtec_ad', 0), ('mpdd', 0)]
-    assert (tmp_path/'b'/'results.md').read_text().count('| tiny |') == 2
-    # the serial path on the same folder reuses the models Ray trained and writes the very same rows
-    assert same(run_benchmark(data, tmp_path/'b', preset='tiny', seeds=[0], sets=sets, teacher=random_teacher, progress=False), ray_json)
-    # resubmitted through the command line: nothing runs, the same results
-    assert bench('--data-root', data, '--out', tmp_path/'b', '--sets', 'bottle', 'metal_plate', '--teacher', random_teacher) == 0
-    assert report(tmp_path/'b')['counts'] == {'done': 0, 'skipped': 2, 'failed': 0}
-    assert same(json.loads((tmp_path/'b'/'results.json').read_text()), ray_json)
-
-def test_failed_task_is_retried_and_reported(ray_local, data, random_teacher, tmp_path, capsys):
-    code = bench('--data-root', data, '--out', tmp_path/'f', '--sets', 'bottle', 'tile', '--seeds', 1, '--ray-retries', 1, '--teacher', random_teacher)
+    out = tmp_path/'b'
+    code = bench('--data-root', data, '--out', out, '--sets', 'bottle', 'metal_plate', 'tile', '--seeds', 1, '--ray-retries', 1, '--teacher', random_teacher)
     said = [l for l in capsys.readouterr().err.splitlines() if l.startswith('raad:')]  # Ray's own log lines may come along on stderr
-    assert code == 2 and len(said) == 1 and said[0].startswith('raad: error: 1 of 2 runs failed') and 'magnetic_tile/tile/seed1' in said[0]
-    r = runs(tmp_path/'f')
+    assert code == 2 and len(said) == 1 and said[0].startswith('raad: error: 1 of 3 runs failed') and 'magnetic_tile/tile/seed1' in said[0]
+    r = runs(out)
     assert r[FAIL_ONCE]['status'] == 'done' and r[FAIL_ONCE]['attempts'] == 2 and 'injected failure' in r[FAIL_ONCE]['errors'][0]
+    assert r['mpdd/metal_plate/seed1']['status'] == 'done' and r['mpdd/metal_plate/seed1']['attempts'] == 1
     tile = r['magnetic_tile/tile/seed1']
     assert tile['status'] == 'failed' and tile['attempts'] == 2 and 'magnetic_tile' in tile['error']
-    assert [row['category'] for row in json.loads((tmp_path/'f'/'results.json').read_text())] == ['bottle']  # the good run is kept
+    ray_json = json.loads((out/'results.json').read_text())  # the good runs are kept
+    assert [(row['dataset'], row['category'], row['seed']) for row in ray_json] == [('mvtec_ad', 'bottle', 1), ('mpdd', 'metal_plate', 1)]
+    assert (out/'results.md').read_text().count('| tiny |') == 2
+    # the serial path on the same folder reuses the models Ray trained and writes the very same rows
+    sets = [s for s in BENCHMARK_SETS if s[1] in ('bottle', 'metal_plate')]
+    assert same(run_benchmark(data, out, preset='tiny', seeds=[1], sets=sets, teacher=random_teacher, progress=False), ray_json)
+    # resubmitted: nothing runs, the same results
+    rows, rep = run_benchmark_ray(data, out, preset='tiny', seeds=[1], sets=sets, teacher=random_teacher, log=lambda *a: None)
+    assert rep['counts'] == {'done': 0, 'skipped': 2, 'failed': 0} and same(rows, ray_json)
+    assert same(json.loads((out/'results.json').read_text()), ray_json)
 
 def test_experiment_on_ray_equals_serial(ray_local, data, random_teacher, tmp_path):
     from raad.pipeline import run_experiments

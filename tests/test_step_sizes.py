@@ -17,7 +17,7 @@ LEARNED_BOUND = math.exp(STEPS * STEP_LR * 0.1 / math.sqrt(1 - 0.999))
 FROZEN_BOUND = 1.05
 
 @pytest.fixture
-def quantized(quantized_fixture_model): return quantized_fixture_model  # (model, images), shared with tests/test_quant.py: deep-copy before changing it
+def quantized(quantized_fixture_model): return quantized_fixture_model  # (model, images), shared with tests/test_interrupt.py: deep-copy before changing it
 
 @pytest.mark.parametrize('learn', [False, True])
 def test_recalibration_keeps_step_sizes_near_calibration(quantized, tmp_path, learn):
@@ -30,6 +30,10 @@ def test_recalibration_keeps_step_sizes_near_calibration(quantized, tmp_path, le
     fine_tune(mq, xs[:3], xs[3:], tmp_path/'r', **kw)
     m2, cfg = load_model(tmp_path/'r')
     assert cfg['recalibration']['learn_step_sizes'] == learn
+    # learned step sizes: their own Adam group (lr 1e-3, no weight decay, which would pull log S to 0); frozen: no group
+    groups = [(g['initial_lr'], g['weight_decay'], len(g['params'])) for g in json.loads((tmp_path/'r'/'state.json').read_text())['param_groups']]
+    n_steps = len(step_size_parameters(mq.student)) + len(step_size_parameters(mq.autoencoder))
+    assert groups == ([(1e-2, 1e-5, groups[0][2]), (STEP_LR, 0.0, n_steps)] if learn else [(1e-2, 1e-5, groups[0][2])]), groups
     raw = load_file(str(tmp_path/'r'/'model.safetensors'))
     assert not [k for k in raw if k.endswith('_quant.scale')] and all(k.replace('.scale', '.log_scale') in raw for k in calibrated if k.endswith('scale'))
     rep = scale_report(m2, calibrated=calibrated, raw=raw)
@@ -46,19 +50,6 @@ def test_recalibration_keeps_step_sizes_near_calibration(quantized, tmp_path, le
     else:           # learned: the student's step sizes did move
         moved = [n for n, s in step_sizes(m2).items() if n.startswith('student') and not torch.allclose(s, calibrated[n], rtol=1e-7, atol=0)]
         assert moved
-
-def test_step_sizes_have_their_own_adam_group(quantized, tmp_path):
-    "Learned step sizes: their own group (lr 1e-3, no weight decay, which would pull log S to 0); frozen: no group, no gradient."
-    mq, xs = quantized
-    n_steps = len(step_size_parameters(mq.student)) + len(step_size_parameters(mq.autoencoder))
-    for learn in (True, False):
-        out = tmp_path/str(learn)
-        fine_tune(copy.deepcopy(mq), xs[:3], xs[3:], out, steps=2, until=1, learn_step_sizes=learn, progress=False, log=lambda *a: None)
-        groups = json.loads((out/'state.json').read_text())['param_groups']
-        if learn:
-            assert [(g['initial_lr'], g['weight_decay'], len(g['params'])) for g in groups][1] == (1e-3, 0.0, n_steps)
-            assert groups[0]['initial_lr'] == 1e-4 and groups[0]['weight_decay'] == 1e-5
-        else: assert len(groups) == 1
 
 def test_raad_variant_freezes_step_sizes():
     from raad.pipeline import VARIANT_SPECS
