@@ -1,4 +1,4 @@
-"The helper scripts in tools/ that published figures depend on."
+"The helper scripts in tools/ that published figures depend on, and the worker groups of tools/test.sh."
 import subprocess, sys
 from pathlib import Path
 import numpy as np
@@ -22,3 +22,13 @@ def test_resize_data_reads_back_as_the_loader_reads_the_originals(tmp_path):
             assert torch.equal(tfm(load_image(x.path)), tfm(load_image(y.path)))
             big = Image.fromarray(load_mask(x.mask_paths, load_image(x.path).size)).resize((256, 256), Image.NEAREST)
             assert np.array_equal(np.asarray(big), load_mask(y.mask_paths, (256, 256)))
+
+def test_pytest_workers_keep_each_group_whole(tmp_path):
+    "tools/test.sh's two workers get whole groups (tests/conftest.py): the marks must reach pytest-xdist, whose node ids then name the group."
+    import pytest
+    pytest.importorskip('xdist')
+    r = subprocess.run([sys.executable, '-m', 'pytest', '-v', '-p', 'no:cacheprovider', '--basetemp', str(tmp_path/'inner'), '-n', '2', '--dist', 'loadgroup', '--no-loadscope-reorder',
+                        'tests/test_cli.py::test_unknown_preset_is_refused', 'tests/test_layering.py'],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert 'test_cli.py::test_unknown_preset_is_refused@tiny_run' in r.stdout and '@test_layering.py' in r.stdout, r.stdout[-2000:]
