@@ -96,7 +96,7 @@ def cmd_curve(a):
     else:
         sets, a.teacher = _chosen_sets(a.sets), _teacher(a.teacher)
         curves = [learning_curve(a.data_root, d, c, Path(a.out)/f'{d}_{c}_seed{seed}', steps=a.steps, minutes=a.minutes, preset=a.preset, seed=seed,
-                                 snapshots=a.snapshots, teacher=a.teacher, progress=not a.quiet) for d, c in sets for seed in a.seeds]
+                                 snapshots=a.snapshots, until=a.until, teacher=a.teacher, progress=not a.quiet) for d, c in sets for seed in a.seeds]
     if a.json: save_json(a.json, curves)
     if a.results: save_json(a.results, benchmark_rows(curves))
     if a.figure: plot_curves(curves, a.figure, a.seconds_per_step, a.cpu)
@@ -282,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--steps', type=int, default=None, help="the run's steps (default: the preset's)")
     c.add_argument('--minutes', type=float, default=None, help='a wall-clock training budget per run instead of --steps (default: none)')
     c.add_argument('--snapshots', type=int, nargs='+', default=[500, 1000, 2000, 4000, 8000], help='steps at which a snapshot is evaluated')
+    c.add_argument('--until', type=int, default=None, help='stop each run after this step (state saved; run again without it to finish) and evaluate the snapshots so far (default: the whole run)')
     c.add_argument('--seconds-per-step', type=float, default=None, help='idle step time (from raad step-time) to convert steps to minutes (default: steps only)')
     c.add_argument('--cpu', default='', help='the CPU the step time was measured on, for the figure (default: unnamed)')
     c.add_argument('--json', default=None, help='write all curves to this JSON file (default: not written)')

@@ -48,19 +48,26 @@ def curve_point(folder, data, category: str, grid: bool = False, progress: bool 
 
 def learning_curve(data_root, dataset: str, category: str, out, steps: int | None = None, preset: str = 'cpu', seed: int = 0,
                    snapshots=(500, 1000, 2000, 4000, 8000), teacher=None, progress: bool = True,
-                   minutes: float | None = None) -> dict:  # a wall-clock budget instead of `steps` (`train_efficientad(minutes=...)`)
+                   minutes: float | None = None,  # a wall-clock budget instead of `steps` (`train_efficientad(minutes=...)`)
+                   until: int | None = None) -> dict:  # stop training after this step (state saved): a partial curve of the snapshots so far
     "Train `category` of `dataset` under `data_root` (resumably) with `snapshots`; evaluate every snapshot and the final model with and without the border treatment; write `out/curve.json`."
     out, data = Path(out), Path(data_root)/dataset
     if minutes is not None and steps is not None: raise ValueError("give either steps or minutes, not both")
+    planned = None if minutes is not None else steps or get_preset(preset).steps
+    if until is not None and planned is not None and not 0 < until < planned:
+        raise ValueError(f"until={until} must lie between 0 and the run's {planned} steps")
     if not (out/'config.json').is_file():
-        budget = dict(minutes=minutes) if minutes is not None else dict(steps=steps or get_preset(preset).steps)
+        budget = dict(minutes=minutes) if minutes is not None else dict(steps=planned)
         train_efficientad(data, category, out, preset=preset, seed=seed, resume=True, teacher=teacher,
-                          snapshots=snapshots, progress=progress, **budget)
-    total = json.loads((out/'config.json').read_text())['steps']  # the steps the run reached (a time budget decides them)
-    snapshots = sorted(s for s in snapshots if s < total and (out/'snapshots'/f'step_{s:06d}'/'config.json').is_file())
-    folders = [out/'snapshots'/f'step_{s:06d}' for s in snapshots] + [out]
+                          snapshots=snapshots, progress=progress, until=until, **budget)
+    finished = (out/'config.json').is_file()  # else stopped at `until`: only the snapshots up to it exist
+    total = json.loads((out/'config.json').read_text())['steps'] if finished else until  # the steps the run reached
+    snapshots = sorted(s for s in snapshots if s <= total and (out/'snapshots'/f'step_{s:06d}'/'config.json').is_file())
+    folders = [out/'snapshots'/f'step_{s:06d}' for s in snapshots if s < total or not finished] + [out] * finished
     points = [curve_point(f, data, category, grid=f == out, progress=progress) for f in folders]
-    curve = {'dataset': dataset, 'category': category, 'preset': preset, 'seed': seed, 'steps': total, 'minutes': minutes,
+    trained = json.loads((folders[-1]/'config.json').read_text()) if folders else {}  # which teacher the run learnt from
+    curve = {'dataset': dataset, 'category': category, 'preset': preset, 'seed': seed, 'steps': total if finished else planned,
+             'minutes': minutes, 'finished': finished, 'teacher': trained.get('teacher'), 'teacher_steps': trained.get('teacher_steps'),
              'eval': 'native resolution', 'points': points}
     save_json(out/'curve.json', curve)
     return curve
@@ -104,9 +111,9 @@ def plot_curves(curves: list[dict], path, seconds_per_step: float | None = None,
 
 # %% ../nbs/20_curves.ipynb #c012
 def benchmark_rows(curves: list[dict]) -> list[dict]:
-    "The final point of each curve as a row of `raad.bench.results_table`."
+    "The final point of each finished curve as a row of `raad.bench.results_table` (a partial curve, stopped at `until`, has no final model)."
     return [{'dataset': c['dataset'], 'category': c['category'], 'preset': c['preset'], 'seed': c['seed'], 'steps': p['steps'],
-             'train_seconds': p['train_seconds'], **{k: p[k] for k in METRICS}} for c in curves for p in c['points'][-1:]]
+             'train_seconds': p['train_seconds'], **{k: p[k] for k in METRICS}} for c in curves if c.get('finished', True) for p in c['points'][-1:]]
 
 # %% ../nbs/20_curves.ipynb #c018
 def merge_curves(paths) -> list[dict]:

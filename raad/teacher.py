@@ -21,7 +21,7 @@ from .runtime import (channel_mean_std, autocast, seed_everything, save_training
 __all__ = ['LITE0_BLOCKS', 'MBConv', 'EfficientNetLite0', 'lite0_weights_path', 'load_lite0', 'load_file_weights',
            'WideResNetFeatures', 'Lite0Features', 'FeatureTargets', 'synthetic_texture', 'write_synthetic_textures',
            'write_natural_images', 'corpus_paths', 'CorpusSampler', 'make_backbone', 'distill_teacher', 'save_teacher',
-           'load_teacher_weights']
+           'load_teacher_weights', 'teacher_steps']
 
 # %% ../nbs/05_teacher.ipynb #c005
 LITE0_BLOCKS = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
@@ -318,3 +318,8 @@ def load_teacher_weights(folder) -> dict:
     p = Path(folder)/'teacher.safetensors'
     if not p.is_file(): raise FileNotFoundError(f"{p}: no distilled teacher here (run `raad distill`)")
     return {k: v.float() for k, v in load_file(p).items()}
+
+def teacher_steps(folder) -> int | None:
+    "The distillation steps of the teacher in `folder` (from its `teacher.json`; None where that is absent)."
+    p = Path(folder)/'teacher.json'
+    return json.loads(p.read_text()).get('steps') if p.is_file() else None

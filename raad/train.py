@@ -16,7 +16,7 @@ from .losses import efficientad_losses, augment_for_autoencoder
 from .pdn import EfficientAD, combine_maps
 from .runtime import (channel_mean_std, autocast, seed_everything, save_training_state, load_training_state, has_training_state,
                           TrainingLoop, choose_device)
-from .teacher import load_teacher_weights, corpus_paths
+from .teacher import load_teacher_weights, teacher_steps, corpus_paths
 
 # %% auto #0
 __all__ = ['PRESETS', 'Preset', 'get_preset', 'fit_teacher_normalization', 'raw_maps', 'fit_map_quantiles', 'fit_threshold',
@@ -148,7 +148,7 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
         for g in opt.param_groups: g['lr'] = p.lr * (0.1 if start >= decay_step else 1.0)
         log(f"resumed from step {start}")
     config = dict(kind='efficientad', method='baseline', preset=p.name, preset_config=asdict(p), steps=p.steps, seed=seed,
-                  data=str(data), category=category, image_size=p.image_size, teacher=str(teacher), bf16=bool(bf16),
+                  data=str(data), category=category, image_size=p.image_size, teacher=str(teacher), teacher_steps=teacher_steps(teacher), bf16=bool(bf16),
                   device=device.type, n_train=len(train_s), n_validation=len(val_s), penalty=bool(penalty_images))
     if minutes is not None: config['minutes'] = minutes
     model.student.train(); model.autoencoder.train()
