@@ -124,10 +124,12 @@ def test_shipped_models_judge_the_examples_right(label, monkeypatch):
         verdict = app.predict(str(path), label)[2]
         assert verdict.startswith(expected), (path.name, verdict)
 
-@pytest.mark.xfail(strict=True, reason='issue 13, not reached: the shipped 60-minute CPU models (7,610 bf16 steps) score this faint '
-                   'contamination below their threshold (baseline 0.124 < 0.231, RAAD 0.113 < 0.153); strict, so a model that '
-                   'catches it makes this fail until the mark is removed')
-@pytest.mark.parametrize('label', [BASELINE, RAAD])
+RAAD_MISSES_003 = pytest.mark.xfail(strict=True, reason=(
+    'issue 13, not reached for RAAD: the shipped RAAD model (fine-tuned from the 4,211-step baseline on the 3,001-step teacher) '
+    'scores this faint contamination 0.224, under its threshold of 0.249 (the baseline: 0.371 against 0.285); strict, so a RAAD '
+    'model that catches it makes this fail until the mark is removed'))
+
+@pytest.mark.parametrize('label', [BASELINE, pytest.param(RAAD, marks=RAAD_MISSES_003)])
 def test_shipped_models_catch_the_first_contamination_a_user_tried(label, monkeypatch):
     "`mvtec_ad/bottle/test/contamination/003.png`, the image a new user uploaded first, is DEFECTIVE."
     from conftest import SHARED_DATA

@@ -59,6 +59,9 @@ def _fisher_weights():
     return head + '\n'.join(rows) + f"\n\n{d['baseline']} ({d['baseline_steps']:,} steps), {d['calib_images']} calibration images, seed {d['seed']}; `{d['command']}`.\n"
 
 TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile': _step_profile,
+          'baseline_t3001': lambda: _baseline('baseline_t3001_cpu.json'),
+          'curves_t3001': lambda: _curves('teacher_steps_bottle.json'),
+          'raad_t3001': lambda: _raad('raad_t3001_cpu.json'),
           'baseline_700': lambda: _baseline('history/baseline_cpu_700_steps.json'),
           'baseline_791': lambda: _baseline('history/baseline_cpu_xeon_791_steps.json'),
           'curves_791': lambda: _curves('history/curves_cpu_xeon_791_steps.json'),
@@ -69,7 +72,7 @@ TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile
 
 def number(file: str, select: str, path: str, fmt: str) -> str:
     """One number of `benchmarks/FILE`: in a list of rows the first whose fields match SELECT (`k=v,k2=v2`; `-`: the file itself),
-    then PATH (dotted keys and list indices, e.g. `points.-1.image_auroc`), written as FMT: `pct` (x100, one decimal), `int` (thousands
+    then PATH (dotted keys and list indices, e.g. `points.-1.image_auroc`), written as FMT: `pct` (x100, one decimal), `pct2` (x100, two decimals), `int` (thousands
     separators) or a format spec such as `.3f`."""
     v = _json(file)
     if select != '-':
@@ -78,6 +81,7 @@ def number(file: str, select: str, path: str, fmt: str) -> str:
         if v is None: raise KeyError(f"{file}: no row with {select}")
     for k in path.split('.'): v = v[int(k)] if isinstance(v, list) else v[k]
     if fmt == 'pct': return f'{100 * v:.1f}'
+    if fmt == 'pct2': return f'{100 * v:.2f}'
     if fmt == 'int': return f'{int(v):,}'
     return format(v, fmt)
 
