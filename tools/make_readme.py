@@ -61,6 +61,7 @@ def _fisher_weights():
 TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile': _step_profile,
           'baseline_t3001': lambda: _baseline('baseline_t3001_cpu.json'),
           'curves_t3001': lambda: _curves('teacher_steps_bottle.json'),
+          'curves_tile_t3001': lambda: _curves('curves_tile_t3001_cpu.json'),
           'raad_t3001': lambda: _raad('raad_t3001_cpu.json'),
           'baseline_700': lambda: _baseline('history/baseline_cpu_700_steps.json'),
           'baseline_791': lambda: _baseline('history/baseline_cpu_xeon_791_steps.json'),
