@@ -18,7 +18,7 @@ from .data import load_tensors
 
 # %% auto #0
 __all__ = ['evaluate_without_border', 'curve_point', 'learning_curve', 'curve_table', 'plot_curves', 'benchmark_rows',
-           'merge_curves']
+           'merge_curves', 'compare_curves']
 
 # %% ../nbs/20_curves.ipynb #c005
 def evaluate_without_border(model, cfg: dict, data, category: str, out=None, progress: bool = False) -> dict:
@@ -49,7 +49,8 @@ def curve_point(folder, data, category: str, grid: bool = False, progress: bool 
 def learning_curve(data_root, dataset: str, category: str, out, steps: int | None = None, preset: str = 'cpu', seed: int = 0,
                    snapshots=(500, 1000, 2000, 4000, 8000), teacher=None, progress: bool = True,
                    minutes: float | None = None,  # a wall-clock budget instead of `steps` (`train_efficientad(minutes=...)`)
-                   until: int | None = None) -> dict:  # stop training after this step (state saved): a partial curve of the snapshots so far
+                   until: int | None = None,   # stop training after this step (state saved): a partial curve of the snapshots so far
+                   schedule: str | None = None) -> dict:  # the learning-rate schedule, 'step' or 'cosine' (default: the preset's)
     "Train `category` of `dataset` under `data_root` (resumably) with `snapshots`; evaluate every snapshot and the final model with and without the border treatment; write `out/curve.json`."
     out, data = Path(out), Path(data_root)/dataset
     if minutes is not None and steps is not None: raise ValueError("give either steps or minutes, not both")
@@ -59,21 +60,24 @@ def learning_curve(data_root, dataset: str, category: str, out, steps: int | Non
     if not (out/'config.json').is_file():
         budget = dict(minutes=minutes) if minutes is not None else dict(steps=planned)
         train_efficientad(data, category, out, preset=preset, seed=seed, resume=True, teacher=teacher,
-                          snapshots=snapshots, progress=progress, until=until, **budget)
+                          snapshots=snapshots, progress=progress, until=until, schedule=schedule, **budget)
     finished = (out/'config.json').is_file()  # else stopped at `until`: only the snapshots up to it exist
     total = json.loads((out/'config.json').read_text())['steps'] if finished else until  # the steps the run reached
     snapshots = sorted(s for s in snapshots if s <= total and (out/'snapshots'/f'step_{s:06d}'/'config.json').is_file())
     folders = [out/'snapshots'/f'step_{s:06d}' for s in snapshots if s < total or not finished] + [out] * finished
     points = [curve_point(f, data, category, grid=f == out, progress=progress) for f in folders]
     trained = json.loads((folders[-1]/'config.json').read_text()) if folders else {}  # which teacher the run learnt from
-    curve = {'dataset': dataset, 'category': category, 'preset': preset, 'seed': seed, 'steps': total if finished else planned,
+    curve = {'dataset': dataset, 'category': category, 'preset': preset, 'schedule': trained.get('preset_config', {}).get('schedule', 'step'), 'seed': seed, 'steps': total if finished else planned,
              'minutes': minutes, 'finished': finished, 'teacher': trained.get('teacher'), 'teacher_steps': trained.get('teacher_steps'),
              'eval': 'native resolution', 'points': points}
     save_json(out/'curve.json', curve)
     return curve
 
 # %% ../nbs/20_curves.ipynb #c009
-def _label(c: dict) -> str: return f"{c['dataset']}/{c['category']} (seed {c['seed']})"
+def _schedule(c: dict) -> str: return c.get('schedule', 'step')  # curves saved before schedules were chosen all used 'step'
+
+def _label(c: dict) -> str:
+    return f"{c['dataset']}/{c['category']} (seed {c['seed']}" + (f", {_schedule(c)} LR)" if _schedule(c) != 'step' else ')')
 
 def _minutes(p: dict, seconds_per_step: float | None = None) -> float:
     "Minutes of curve point `p`: its steps at `seconds_per_step` when given, else the training time it recorded."
@@ -117,11 +121,24 @@ def benchmark_rows(curves: list[dict]) -> list[dict]:
 
 # %% ../nbs/20_curves.ipynb #c018
 def merge_curves(paths) -> list[dict]:
-    "The curves of several `raad curve --json` files, one per set and seed (a repeated one from the last file), sorted by set and seed."
+    "The curves of several `raad curve --json` files, one per set, seed and schedule (a repeated one from the last file), sorted by set, seed and schedule."
     merged = {}
     for path in paths:
         curves = read_json_rows(path, {'dataset', 'category', 'seed', 'points'}, 'a curves file of `raad curve`',
                                 'no such curves file (`raad curve --json FILE` writes one)', 'a list of curves with dataset, category, seed and points')
-        for c in curves: merged[(c['dataset'], c['category'], c['seed'])] = c
+        for c in curves: merged[(c['dataset'], c['category'], c['seed'], _schedule(c))] = c
     return [merged[k] for k in sorted(merged)]
+
+
+# %% ../nbs/20_curves.ipynb #c020c
+def compare_curves(a: list[dict], b: list[dict], names=('a', 'b'), metrics=('image_auroc', 'au_pro')) -> str:
+    "Markdown table of curves `a` and `b` side by side (percent), one row per set, seed and steps; '–' where one side has no such point."
+    label = {'image_auroc': 'I-AUROC', 'image_ap': 'I-AP', 'pixel_auroc': 'P-AUROC', 'au_pro': 'AU-PRO'}
+    points = [{(c['dataset'], c['category'], c['seed'], p['steps']): p for c in side for p in c['points']} for side in (a, b)]
+    cols = [f'{label[k]}, {n}' for k in metrics for n in names]
+    rows = ['| data | seed | steps | ' + ' | '.join(cols) + ' |', '|---|---|---|' + '---|' * len(cols)]
+    for key in sorted(points[0].keys() | points[1].keys()):
+        vals = [f'{100 * side[key][k]:.1f}' if key in side else '–' for k in metrics for side in points]
+        rows.append(f'| {key[0]}/{key[1]} | {key[2]} | {key[3]} | ' + ' | '.join(vals) + ' |')
+    return '\n'.join(rows) + '\n'
 

@@ -289,7 +289,7 @@ class TrainingLoop:
                 yield step                       # the body: one optimisation step, its losses into `.values`
                 done = step + 1
                 if logf and (done % self.log_every == 0 or done == self.total):
-                    logf.write(json.dumps({'step': done, **{k: round(float(v), 6) for k, v in self.values.items()}, 'time': round(self.seconds(), 1)}) + '\n')
+                    logf.write(json.dumps({'step': done, **{k: float(f'{float(v):.6g}') for k, v in self.values.items()}, 'time': round(self.seconds(), 1)}) + '\n')
                     logf.flush()
                 if self.values and hasattr(bar, 'comment'): bar.comment = ' '.join(f'{k} {float(v):.4f}' for k, v in list(self.values.items())[:1])
                 if done >= self.total: break     # the caller writes the result and the final state

@@ -19,8 +19,9 @@ from .runtime import (channel_mean_std, autocast, seed_everything, save_training
 from .teacher import load_teacher_weights, teacher_steps, corpus_paths
 
 # %% auto #0
-__all__ = ['PRESETS', 'Preset', 'get_preset', 'fit_teacher_normalization', 'raw_maps', 'fit_map_quantiles', 'fit_threshold',
-           'decay_schedule', 'steps_for_decay', 'efficientad_step', 'train_efficientad']
+__all__ = ['SCHEDULES', 'PRESETS', 'Preset', 'get_preset', 'fit_teacher_normalization', 'raw_maps', 'fit_map_quantiles',
+           'fit_threshold', 'decay_schedule', 'steps_for_decay', 'learning_rate', 'efficientad_step',
+           'train_efficientad']
 
 # %% ../nbs/08_train.ipynb #c005
 @dataclass
@@ -28,11 +29,17 @@ class Preset:
     "Hyper-parameters of one training run."
     name: str
     steps: int                      # optimisation steps, batch size 1
-    lr: float = 1e-4                # Adam learning rate (×0.1 at 95 % of steps)
+    lr: float = 1e-4                # Adam learning rate, the start of `schedule`
     weight_decay: float = 1e-5
     image_size: int = 256
     validation_fraction: float = 0.1  # training images held out for map normalisation
     save_every: int = 500           # resumable state every N steps
+    schedule: str = 'step'          # 'step': EfficientAD's ×0.1 at 95 % of steps; 'cosine': from `lr` down to 0 (`learning_rate`)
+
+    def __post_init__(self):
+        if self.schedule not in SCHEDULES: raise ValueError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
+
+SCHEDULES = ('step', 'cosine')
 
 PRESETS = {'tiny': Preset('tiny', steps=4, save_every=2),
            'cpu': Preset('cpu', steps=10_000, save_every=500),
@@ -87,6 +94,11 @@ def steps_for_decay(decay_step: int, decay_at: float = 0.95) -> int:
     while n > 1 and decay_schedule(n - 1, decay_at) >= decay_step: n -= 1
     return n
 
+def learning_rate(p: Preset, step: float, total: float, decay_step: int | None = None) -> float:
+    "The learning rate at `step` of `total` (or seconds of a budget): `p.schedule` 'step' is ×0.1 from `decay_step` (default `decay_schedule(total)`), 'cosine' is `p.lr`·(1 + cos(π·step/total))/2 (SGDR without restarts)."
+    if p.schedule == 'cosine': return p.lr * 0.5 * (1 + math.cos(math.pi * min(step / total, 1.0)))
+    return p.lr * (0.1 if step >= (decay_schedule(total) if decay_step is None else decay_step) else 1.0)
+
 def _finish_model(model, val_x, device, bf16, config: dict) -> dict:
     "Fit the map quantiles and the threshold on the validation images; return `config` with the threshold."
     val_maps = raw_maps(model, val_x, device, bf16)  # one pass over the validation images for both
@@ -111,11 +123,13 @@ def efficientad_step(model: EfficientAD, opt: torch.optim.Optimizer, x: torch.Te
 
 def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed: int = 0, resume: bool = False,
                       penalty_images=None, device=None, bf16=None, steps=None, progress: bool = True, log=print, until=None,
-                      minutes: float | None = None,  # wall-clock budget: train until it is spent (the LR decays at 95 % of it)
+                      minutes: float | None = None,  # wall-clock budget: train until it is spent (the LR follows it: `learning_rate`)
+                      schedule: str | None = None,   # override the preset's learning-rate schedule: 'step' or 'cosine'
                       snapshots=()) -> Path | None:   # steps at which a full model is also written to out/snapshots/step_NNNNNN
     "Train EfficientAD-S on the normal training images of `category` under `data`; write a checkpoint folder `out` (`until`: stop after that step, state saved)."
     t_start = time.time()
     p = preset if isinstance(preset, Preset) else get_preset(preset, steps=steps)
+    if schedule is not None: p = Preset(**{**asdict(p), 'schedule': schedule})
     if minutes is not None:
         if minutes <= 0: raise ValueError(f"minutes must be positive, not {minutes}")
         if steps is not None: raise ValueError("give either steps or minutes, not both")
@@ -145,7 +159,6 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
         meta = load_training_state(out, {'student': model.student, 'autoencoder': model.autoencoder}, opt)
         start, spent = meta['step'], meta['extra'].get('seconds', 0.0)
         if minutes is not None and meta['extra'].get('total'): total = meta['extra']['total']; decay_step = decay_schedule(total)
-        for g in opt.param_groups: g['lr'] = p.lr * (0.1 if start >= decay_step else 1.0)
         log(f"resumed from step {start}")
     config = dict(kind='efficientad', method='baseline', preset=p.name, preset_config=asdict(p), steps=p.steps, seed=seed,
                   data=str(data), category=category, image_size=p.image_size, teacher=str(teacher), teacher_steps=teacher_steps(teacher), bf16=bool(bf16),
@@ -156,12 +169,19 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
     loop = TrainingLoop(out, lambda done: save_training_state(out, nets, opt, done, {'seconds': loop.seconds(), 'total': None if loop.open_ended else loop.total}),
                         start, total, p.save_every, until, progress=progress and minutes is None, elapsed=spent,
                         open_ended=minutes is not None and total == p.steps)  # a time budget whose end is not yet known
+    budget_s = 60 * minutes if minutes is not None else None
+    budget_spent = lambda: time.time() - t_start + (spent if resume else 0)  # seconds of the budget used, start-up included
     for step in loop:  # SIGTERM / Ctrl-C: the loop finishes the step, saves the state and raises TrainingInterrupted
-        for g in opt.param_groups: g['lr'] = p.lr * (0.1 if step >= decay_step else 1.0)
+        by_time = loop.open_ended and p.schedule == 'cosine'  # a budgeted cosine follows the clock until the budget ends
+        lr = learning_rate(p, budget_spent(), budget_s) if by_time else learning_rate(p, step, loop.total, decay_step)
+        for g in opt.param_groups: g['lr'] = lr
         i = int(np.random.randint(len(train_x)))
         losses = efficientad_step(model, opt, train_x[i:i + 1].to(device), t_cache[i:i + 1].to(device), device, bf16, channels_last, pen_x)
-        loop.values = {k: v.item() for k, v in losses.items()}
-        if loop.open_ended and time.time() - t_start + (spent if resume else 0) >= 0.95 * 60 * minutes:
+        loop.values = {**{k: v.item() for k, v in losses.items()}, 'lr': lr}
+        if by_time and budget_spent() >= budget_s:
+            loop.total = step + 1; loop.open_ended = False
+            log(f"time budget: {step + 1} steps, cosine from lr {p.lr} to 0")
+        elif loop.open_ended and budget_spent() >= 0.95 * budget_s:
             decay_step = step + 1; loop.total = steps_for_decay(decay_step); loop.open_ended = False  # the budget's last 5 %: LR ×0.1 up to `total`
             log(f"time budget: {step + 1} steps at lr {p.lr}, {loop.total - step - 1} more at {p.lr * 0.1}")
         if step + 1 in snapshots and step + 1 < loop.total:

@@ -1,5 +1,5 @@
 "Training: an interrupted and resumed run equals an uninterrupted one; the checkpoint holds what it should."
-import json
+import json, math
 import torch
 from conftest import TINY_RUN as KW
 from raad.train import train_efficientad
@@ -36,6 +36,19 @@ def test_minutes_budget_then_steps_reproduces_it(fixture_data, random_teacher, t
     assert cfg2['steps'] == cfg['steps']
     assert_same_weights(timed, counted)
     assert main(base + ['--out', str(tmp_path/'bad'), '--minutes', '1', '--steps', '3']) == 2  # one or the other
+    assert main(base + ['--out', str(tmp_path/'raad'), '--method', 'raad', '--schedule', 'cosine']) == 2  # the schedule is the baseline's
+    assert not (tmp_path/'raad').exists()
+
+def test_cosine_schedule_from_the_command_line(fixture_data, random_teacher, tmp_path):
+    "`raad train --schedule cosine` records the schedule and anneals the learning rate from the preset's to 0 over the steps."
+    from raad.cli import main
+    out = tmp_path/'cosine'
+    assert main(['train', '--data', str(fixture_data), '--category', 'widget', '--preset', 'tiny', '--teacher', str(random_teacher),
+                 '--seed', '1', '--no-bf16', '--quiet', '--steps', '4', '--schedule', 'cosine', '--out', str(out)]) == 0
+    cfg = json.loads((out/'config.json').read_text())
+    assert cfg['preset_config']['schedule'] == 'cosine' and cfg['steps'] == 4
+    lrs = [json.loads(line)['lr'] for line in (out/'log.jsonl').read_text().splitlines()]
+    assert lrs[-1] == float(f'{1e-4 * 0.5 * (1 + math.cos(math.pi * 3 / 4)):.6g}')  # the last step (3 of 0..3) of 4, to the log's six digits
 
 def test_snapshots_are_full_models(tiny_run):
     straight = tiny_run
