@@ -48,14 +48,14 @@ def _checkpoint(source):
 def cmd_train(a):
     if a.method == 'raad':
         from raad.pipeline import train_raad
-        if a.steps is not None or a.penalty_images or a.minutes or a.schedule: raise ValueError("--steps, --minutes, --schedule and --penalty-images apply to --method baseline; train the baseline first and pass it with --baseline")
+        if a.steps is not None or a.penalty_images or a.minutes or a.schedule or a.lr: raise ValueError("--steps, --minutes, --schedule, --lr and --penalty-images apply to --method baseline; train the baseline first and pass it with --baseline")
         train_raad(a.data, a.category, a.out, preset=a.preset, baseline=_checkpoint(a.baseline), seed=a.seed, teacher=_teacher(a.teacher), device=a.device,
                    bf16=a.bf16, progress=not a.quiet)
     else:
         from raad.train import train_efficientad
         if a.baseline: raise ValueError("--baseline is for --method raad")
         train_efficientad(a.data, a.category, a.out, preset=a.preset, teacher=_teacher(a.teacher), seed=a.seed, resume=a.resume,
-                          penalty_images=a.penalty_images, device=a.device, bf16=a.bf16, steps=a.steps, minutes=a.minutes, schedule=a.schedule, progress=not a.quiet)
+                          penalty_images=a.penalty_images, device=a.device, bf16=a.bf16, steps=a.steps, minutes=a.minutes, schedule=a.schedule, lr=a.lr, progress=not a.quiet)
     print(f"model written to {a.out}")
 
 def _chosen_sets(names):
@@ -95,7 +95,7 @@ def cmd_curve(a):
     if a.merge: curves = merge_curves(a.merge)  # only the tables and figure of finished curves: nothing is trained
     else:
         sets, a.teacher = _chosen_sets(a.sets), _teacher(a.teacher)
-        curves = [learning_curve(a.data_root, d, c, Path(a.out)/f'{d}_{c}_seed{seed}', steps=a.steps, minutes=a.minutes, preset=a.preset, seed=seed, schedule=a.schedule,
+        curves = [learning_curve(a.data_root, d, c, Path(a.out)/f'{d}_{c}_seed{seed}', steps=a.steps, minutes=a.minutes, preset=a.preset, seed=seed, schedule=a.schedule, lr=a.lr,
                                  snapshots=a.snapshots, until=a.until, teacher=a.teacher, progress=not a.quiet) for d, c in sets for seed in a.seeds]
     if a.json: save_json(a.json, curves)
     if a.results: save_json(a.results, benchmark_rows(curves))
@@ -202,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', required=True)
     MODEL_HELP = "checkpoint folder or Hugging Face Hub repo id 'owner/name[@revision]' (cached; offline after the first download)"
     SCHEDULE_HELP = "learning-rate schedule: step (EfficientAD: x0.1 at 95 %% of the steps) or cosine (from the preset's lr to 0) (default: the preset's)"
+    LR_HELP = "Adam learning rate at the start of the schedule (default: the preset's, 1e-4)"
     TEACHER_HELP = "distilled teacher: a folder or Hub repo id 'owner/name[@revision]' (default: $RAAD_TEACHER or the shipped teacher_lite0)"
     def add(name, help): return sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
     def ray_options(s):
@@ -239,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--minutes', type=float, default=None,
                    help='wall-clock budget instead of a step count: the LR schedule follows it (step: ×0.1 for the last 5 %%; cosine: over the clock); the steps reached go to config.json (--steps N reproduces the run) (default: none, count steps)')
     t.add_argument('--schedule', default=None, choices=['step', 'cosine'], help=SCHEDULE_HELP)
+    t.add_argument('--lr', type=float, default=None, help=LR_HELP)
     t.add_argument('--penalty-images', default=None, help='folder of natural images for the penalty term of Eq. 5 (default: no penalty)')
     t.add_argument('--method', default='baseline', choices=['baseline', 'raad'],
                    help='baseline: EfficientAD-S; raad: baseline, then HQS bits, Fisher PTQ and recalibration (always resumes)')
@@ -284,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument('--steps', type=int, default=None, help="the run's steps (default: the preset's)")
     c.add_argument('--minutes', type=float, default=None, help='a wall-clock training budget per run instead of --steps (default: none)')
     c.add_argument('--schedule', default=None, choices=['step', 'cosine'], help=SCHEDULE_HELP)
+    c.add_argument('--lr', type=float, default=None, help=LR_HELP)
     c.add_argument('--snapshots', type=int, nargs='+', default=[500, 1000, 2000, 4000, 8000], help='steps at which a snapshot is evaluated')
     c.add_argument('--until', type=int, default=None, help='stop each run after this step (state saved; run again without it to finish) and evaluate the snapshots so far (default: the whole run)')
     c.add_argument('--seconds-per-step', type=float, default=None, help='idle step time (from raad step-time) to convert steps to minutes (default: steps only)')

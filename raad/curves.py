@@ -50,7 +50,8 @@ def learning_curve(data_root, dataset: str, category: str, out, steps: int | Non
                    snapshots=(500, 1000, 2000, 4000, 8000), teacher=None, progress: bool = True,
                    minutes: float | None = None,  # a wall-clock budget instead of `steps` (`train_efficientad(minutes=...)`)
                    until: int | None = None,   # stop training after this step (state saved): a partial curve of the snapshots so far
-                   schedule: str | None = None) -> dict:  # the learning-rate schedule, 'step' or 'cosine' (default: the preset's)
+                   schedule: str | None = None,  # the learning-rate schedule, 'step' or 'cosine' (default: the preset's)
+                   lr: float | None = None) -> dict:  # the (starting) learning rate (default: the preset's)
     "Train `category` of `dataset` under `data_root` (resumably) with `snapshots`; evaluate every snapshot and the final model with and without the border treatment; write `out/curve.json`."
     out, data = Path(out), Path(data_root)/dataset
     if minutes is not None and steps is not None: raise ValueError("give either steps or minutes, not both")
@@ -60,14 +61,15 @@ def learning_curve(data_root, dataset: str, category: str, out, steps: int | Non
     if not (out/'config.json').is_file():
         budget = dict(minutes=minutes) if minutes is not None else dict(steps=planned)
         train_efficientad(data, category, out, preset=preset, seed=seed, resume=True, teacher=teacher,
-                          snapshots=snapshots, progress=progress, until=until, schedule=schedule, **budget)
+                          snapshots=snapshots, progress=progress, until=until, schedule=schedule, lr=lr, **budget)
     finished = (out/'config.json').is_file()  # else stopped at `until`: only the snapshots up to it exist
     total = json.loads((out/'config.json').read_text())['steps'] if finished else until  # the steps the run reached
     snapshots = sorted(s for s in snapshots if s <= total and (out/'snapshots'/f'step_{s:06d}'/'config.json').is_file())
     folders = [out/'snapshots'/f'step_{s:06d}' for s in snapshots if s < total or not finished] + [out] * finished
     points = [curve_point(f, data, category, grid=f == out, progress=progress) for f in folders]
     trained = json.loads((folders[-1]/'config.json').read_text()) if folders else {}  # which teacher the run learnt from
-    curve = {'dataset': dataset, 'category': category, 'preset': preset, 'schedule': trained.get('preset_config', {}).get('schedule', 'step'), 'seed': seed, 'steps': total if finished else planned,
+    curve = {'dataset': dataset, 'category': category, 'preset': preset, 'schedule': trained.get('preset_config', {}).get('schedule', 'step'),
+             'lr': trained.get('preset_config', {}).get('lr'), 'seed': seed, 'steps': total if finished else planned,
              'minutes': minutes, 'finished': finished, 'teacher': trained.get('teacher'), 'teacher_steps': trained.get('teacher_steps'),
              'eval': 'native resolution', 'points': points}
     save_json(out/'curve.json', curve)
@@ -76,8 +78,12 @@ def learning_curve(data_root, dataset: str, category: str, out, steps: int | Non
 # %% ../nbs/20_curves.ipynb #c009
 def _schedule(c: dict) -> str: return c.get('schedule', 'step')  # curves saved before schedules were chosen all used 'step'
 
+def _lr(c: dict) -> float: return c.get('lr') or 1e-4  # curves saved before the learning rate was chosen all used 1e-4
+
 def _label(c: dict) -> str:
-    return f"{c['dataset']}/{c['category']} (seed {c['seed']}" + (f", {_schedule(c)} LR)" if _schedule(c) != 'step' else ')')
+    recipe = ([f"{_schedule(c)} LR"] if _schedule(c) != 'step' else []) + ([f"lr {_lr(c):g}"] if _lr(c) != 1e-4 else [])
+    return f"{c['dataset']}/{c['category']} (seed {c['seed']}" + ''.join(', ' + r for r in recipe) + ')'
+
 
 def _minutes(p: dict, seconds_per_step: float | None = None) -> float:
     "Minutes of curve point `p`: its steps at `seconds_per_step` when given, else the training time it recorded."
@@ -121,12 +127,12 @@ def benchmark_rows(curves: list[dict]) -> list[dict]:
 
 # %% ../nbs/20_curves.ipynb #c018
 def merge_curves(paths) -> list[dict]:
-    "The curves of several `raad curve --json` files, one per set, seed and schedule (a repeated one from the last file), sorted by set, seed and schedule."
+    "The curves of several `raad curve --json` files, one per set, seed, schedule and learning rate (a repeated one from the last file), sorted so."
     merged = {}
     for path in paths:
         curves = read_json_rows(path, {'dataset', 'category', 'seed', 'points'}, 'a curves file of `raad curve`',
                                 'no such curves file (`raad curve --json FILE` writes one)', 'a list of curves with dataset, category, seed and points')
-        for c in curves: merged[(c['dataset'], c['category'], c['seed'], _schedule(c))] = c
+        for c in curves: merged[(c['dataset'], c['category'], c['seed'], _schedule(c), _lr(c))] = c
     return [merged[k] for k in sorted(merged)]
 
 

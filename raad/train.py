@@ -125,11 +125,13 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
                       penalty_images=None, device=None, bf16=None, steps=None, progress: bool = True, log=print, until=None,
                       minutes: float | None = None,  # wall-clock budget: train until it is spent (the LR follows it: `learning_rate`)
                       schedule: str | None = None,   # override the preset's learning-rate schedule: 'step' or 'cosine'
+                      lr: float | None = None,       # override the preset's (starting) learning rate
                       snapshots=()) -> Path | None:   # steps at which a full model is also written to out/snapshots/step_NNNNNN
     "Train EfficientAD-S on the normal training images of `category` under `data`; write a checkpoint folder `out` (`until`: stop after that step, state saved)."
     t_start = time.time()
     p = preset if isinstance(preset, Preset) else get_preset(preset, steps=steps)
-    if schedule is not None: p = Preset(**{**asdict(p), 'schedule': schedule})
+    p = Preset(**{**asdict(p), **{k: v for k, v in dict(schedule=schedule, lr=lr).items() if v is not None}})
+    if p.lr <= 0: raise ValueError(f"lr must be positive, not {p.lr}")
     if minutes is not None:
         if minutes <= 0: raise ValueError(f"minutes must be positive, not {minutes}")
         if steps is not None: raise ValueError("give either steps or minutes, not both")

@@ -58,10 +58,17 @@ def _fisher_weights():
                 f"{pct(max(r['floor 1']['top_0.1%'] for r in ae))} / {pct(max(r['floor 1']['top_1%'] for r in ae))} | |")
     return head + '\n'.join(rows) + f"\n\n{d['baseline']} ({d['baseline_steps']:,} steps), {d['calib_images']} calibration images, seed {d['seed']}; `{d['command']}`.\n"
 
+def _compare(step_file: str, other_file: str, names, seed: int = 1):
+    "Seed `seed` of the curves in `step_file` against the curves of `other_file`, point by point (`raad.curves.compare_curves`)."
+    from raad.curves import compare_curves
+    base = [c for c in _json(step_file) if c['seed'] == seed]
+    return compare_curves(base, _json(other_file), names=names, metrics=('image_auroc', 'pixel_auroc', 'au_pro'))
+
 TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile': _step_profile,
           'baseline_t3001': lambda: _baseline('baseline_t3001_cpu.json'),
           'curves_t3001': lambda: _curves('teacher_steps_bottle.json'),
           'curves_tile_t3001': lambda: _curves('curves_tile_t3001_cpu.json'),
+          'schedule_bottle': lambda: _compare('teacher_steps_bottle.json', 'curves_cosine_bottle.json', ('step', 'cosine')),
           'raad_t3001': lambda: _raad('raad_t3001_cpu.json'),
           'baseline_700': lambda: _baseline('history/baseline_cpu_700_steps.json'),
           'baseline_791': lambda: _baseline('history/baseline_cpu_xeon_791_steps.json'),
