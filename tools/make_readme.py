@@ -69,6 +69,7 @@ TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile
           'curves_t3001': lambda: _curves('teacher_steps_bottle.json'),
           'curves_tile_t3001': lambda: _curves('curves_tile_t3001_cpu.json'),
           'schedule_bottle': lambda: _compare('teacher_steps_bottle.json', 'curves_cosine_bottle.json', ('step', 'cosine')),
+          'lr_bottle': lambda: _compare('teacher_steps_bottle.json', 'curves_lr2e4_bottle.json', ('lr 1e-4', 'lr 2e-4')),
           'raad_t3001': lambda: _raad('raad_t3001_cpu.json'),
           'baseline_700': lambda: _baseline('history/baseline_cpu_700_steps.json'),
           'baseline_791': lambda: _baseline('history/baseline_cpu_xeon_791_steps.json'),
