@@ -12,7 +12,8 @@ from .bench import METRICS
 from .data import samples as dataset_samples, split_train_validation
 from .evaluate import evaluate
 from .runtime import save_json, read_json_rows
-from .train import train_efficientad, fit_map_quantiles, fit_threshold, raw_maps, get_preset
+from .train import train_efficientad, fit_map_quantiles, fit_threshold, raw_maps, get_preset, PRESETS
+from .hub import METRIC_NAMES
 from .checkpoint import load_model
 from .data import load_tensors
 
@@ -68,20 +69,21 @@ def learning_curve(data_root, dataset: str, category: str, out, steps: int | Non
     folders = [out/'snapshots'/f'step_{s:06d}' for s in snapshots if s < total or not finished] + [out] * finished
     points = [curve_point(f, data, category, grid=f == out, progress=progress) for f in folders]
     trained = json.loads((folders[-1]/'config.json').read_text()) if folders else {}  # which teacher the run learnt from
-    curve = {'dataset': dataset, 'category': category, 'preset': preset, 'schedule': trained.get('preset_config', {}).get('schedule', 'step'),
-             'lr': trained.get('preset_config', {}).get('lr'), 'seed': seed, 'steps': total if finished else planned,
+    recipe = trained.get('preset_config', {})
+    curve = {'dataset': dataset, 'category': category, 'preset': preset, 'schedule': recipe.get('schedule', 'step'), 'lr': recipe.get('lr'), 'seed': seed, 'steps': total if finished else planned,
              'minutes': minutes, 'finished': finished, 'teacher': trained.get('teacher'), 'teacher_steps': trained.get('teacher_steps'),
              'eval': 'native resolution', 'points': points}
     save_json(out/'curve.json', curve)
     return curve
 
 # %% ../nbs/20_curves.ipynb #c009
-def _schedule(c: dict) -> str: return c.get('schedule', 'step')  # curves saved before schedules were chosen all used 'step'
+def _schedule(c: dict) -> str: return c.get('schedule') or PRESETS[c['preset']].schedule  # curves saved before schedules were chosen used their preset's
 
-def _lr(c: dict) -> float: return c.get('lr') or 1e-4  # curves saved before the learning rate was chosen all used 1e-4
+def _lr(c: dict) -> float: return c.get('lr') or PRESETS[c['preset']].lr  # likewise the learning rate
 
 def _label(c: dict) -> str:
-    recipe = ([f"{_schedule(c)} LR"] if _schedule(c) != 'step' else []) + ([f"lr {_lr(c):g}"] if _lr(c) != 1e-4 else [])
+    p = PRESETS[c['preset']]
+    recipe = ([f"{_schedule(c)} LR"] if _schedule(c) != p.schedule else []) + ([f"lr {_lr(c):g}"] if _lr(c) != p.lr else [])
     return f"{c['dataset']}/{c['category']} (seed {c['seed']}" + ''.join(', ' + r for r in recipe) + ')'
 
 
@@ -139,9 +141,8 @@ def merge_curves(paths) -> list[dict]:
 # %% ../nbs/20_curves.ipynb #c020c
 def compare_curves(a: list[dict], b: list[dict], names=('a', 'b'), metrics=('image_auroc', 'au_pro')) -> str:
     "Markdown table of curves `a` and `b` side by side (percent), one row per set, seed and steps; '–' where one side has no such point."
-    label = {'image_auroc': 'I-AUROC', 'image_ap': 'I-AP', 'pixel_auroc': 'P-AUROC', 'au_pro': 'AU-PRO'}
     points = [{(c['dataset'], c['category'], c['seed'], p['steps']): p for c in side for p in c['points']} for side in (a, b)]
-    cols = [f'{label[k]}, {n}' for k in metrics for n in names]
+    cols = [f'{METRIC_NAMES[k]}, {n}' for k in metrics for n in names]
     rows = ['| data | seed | steps | ' + ' | '.join(cols) + ' |', '|---|---|---|' + '---|' * len(cols)]
     for key in sorted(points[0].keys() | points[1].keys()):
         vals = [f'{100 * side[key][k]:.1f}' if key in side else '–' for k in metrics for side in points]

@@ -38,6 +38,7 @@ class Preset:
 
     def __post_init__(self):
         if self.schedule not in SCHEDULES: raise ValueError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        if self.lr <= 0: raise ValueError(f"lr must be positive, not {self.lr}")
 
 SCHEDULES = ('step', 'cosine')
 
@@ -131,7 +132,6 @@ def train_efficientad(data, category: str, out, preset='cpu', teacher=None, seed
     t_start = time.time()
     p = preset if isinstance(preset, Preset) else get_preset(preset, steps=steps)
     p = Preset(**{**asdict(p), **{k: v for k, v in dict(schedule=schedule, lr=lr).items() if v is not None}})
-    if p.lr <= 0: raise ValueError(f"lr must be positive, not {p.lr}")
     if minutes is not None:
         if minutes <= 0: raise ValueError(f"minutes must be positive, not {minutes}")
         if steps is not None: raise ValueError("give either steps or minutes, not both")
