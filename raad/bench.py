@@ -17,7 +17,7 @@ from .onnx_deploy import OnnxAnomalyModel, export_onnx, export_onnx_int8
 from .pdn import EfficientAD
 from .quant import quantize_model, uniform_bits
 from .runtime import inference_layout, save_json, autocast, cpu_has_bf16, cpu_has_vnni, synchronize, cpu_description
-from .train import train_efficientad, efficientad_step
+from .train import train_efficientad, efficientad_step, get_preset
 
 # %% auto #0
 __all__ = ['BENCHMARK_SETS', 'METRICS', 'SPEED_VARIANTS', 'ONNX_SPEED_VARIANTS', 'ONNX_INT8_SPEED_VARIANTS', 'benchmark_run_dir',
@@ -51,7 +51,7 @@ def benchmark_run(data_root, out, dataset: str, category: str, preset: str = 'cp
     if reuse_eval and benchmark_finished(out, dataset, category, preset, seed): r = json.loads((run/'eval'/'metrics.json').read_text())
     else: r = evaluate(model, Path(data_root)/dataset, category, run/'eval', progress=progress, model_config=cfg)
     return {'dataset': dataset, 'category': category, 'preset': preset, 'seed': seed, 'steps': cfg['steps'],
-            'train_seconds': cfg.get('train_seconds'), **{k: r[k] for k in METRICS}}
+            'lr': cfg.get('preset_config', {}).get('lr', get_preset(preset).lr), 'train_seconds': cfg.get('train_seconds'), **{k: r[k] for k in METRICS}}
 
 def write_benchmark(rows: list[dict], out) -> list[dict]:
     "Write `results.json` and `results.md` of `rows` into `out`."
@@ -70,8 +70,8 @@ def run_benchmark(data_root, out, preset: str = 'cpu', seeds=(0,), sets=BENCHMAR
 
 def results_table(rows) -> str:
     "A markdown table of benchmark rows (metrics in percent)."
-    head = '| data | preset | seed | steps | train time | I-AUROC | I-AP | P-AUROC | AU-PRO |\n|---|---|---|---|---|---|---|---|---|\n'
-    fmt = lambda r: (f"| {r['dataset']}/{r['category']} | {r['preset']} | {r['seed']} | {r['steps']} | "
+    head = '| data | preset | seed | steps | lr | train time | I-AUROC | I-AP | P-AUROC | AU-PRO |\n|---|---|---|---|---|---|---|---|---|---|\n'
+    fmt = lambda r: (f"| {r['dataset']}/{r['category']} | {r['preset']} | {r['seed']} | {r['steps']} | {r['lr']:g} | "
                      f"{(r['train_seconds'] or 0) / 60:.0f} min | " + ' | '.join(f'{100 * r[k]:.1f}' for k in METRICS) + ' |')
     return head + '\n'.join(fmt(r) for r in rows) + '\n'
 

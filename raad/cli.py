@@ -113,8 +113,9 @@ def cmd_eval(a):
     from raad.evaluate import evaluate
     model, cfg = load_pretrained(a.model)
     r = evaluate(model, a.data, a.category, a.out, eval_size=a.eval_size, save_maps=a.save_maps, device=a.device, bf16=a.bf16,
-                 progress=not a.quiet, model_config=cfg)
-    print(json.dumps({k: round(r[k], 4) for k in ('image_auroc', 'image_ap', 'pixel_auroc', 'au_pro')}))
+                 progress=not a.quiet, model_config=cfg, branch=a.branch)
+    print(json.dumps({**{k: round(r[k], 4) for k in ('image_auroc', 'image_ap', 'pixel_auroc', 'au_pro')},
+                      'image_auroc_by_type': {t: round(v, 4) for t, v in r['image_auroc_by_type'].items()}}))
 
 def cmd_predict(a):
     from raad.predict import predict_folder
@@ -202,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', required=True)
     MODEL_HELP = "checkpoint folder or Hugging Face Hub repo id 'owner/name[@revision]' (cached; offline after the first download)"
     SCHEDULE_HELP = "learning-rate schedule: step (EfficientAD: x0.1 at 95 %% of the steps) or cosine (from the preset's lr to 0) (default: the preset's)"
-    LR_HELP = "Adam learning rate at the start of the schedule (default: the preset's, 1e-4)"
+    LR_HELP = "Adam learning rate at the start of the schedule (default: the preset's: cpu 2e-4, tiny and paper 1e-4)"
     TEACHER_HELP = "distilled teacher: a folder or Hub repo id 'owner/name[@revision]' (default: $RAAD_TEACHER or the shipped teacher_lite0)"
     def add(name, help): return sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
     def ray_options(s):
@@ -260,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument('--out', required=True, help='folder for metrics.json and figures'); e.add_argument('--save-maps', action='store_true', help='also save the anomaly maps')
     e.add_argument('--eval-size', type=_eval_size, default=None, metavar='native|N',
                    help="'native' (default): maps at each image's own resolution, as published MVTec numbers; N: an N×N grid")
+    e.add_argument('--branch', choices=('both', 'local', 'global'), default='both',
+                   help="the anomaly map: both (EfficientAD's mean of the two), local (teacher-student) or global (autoencoder) alone, to see which one finds a defect")
     common(e); e.set_defaults(func=cmd_eval)
     pr = add('predict', 'score a folder of images: predictions.csv (path, score, verdict, error) and heatmap PNGs')
     pr.add_argument('--model', required=True, help=MODEL_HELP)

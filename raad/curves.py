@@ -79,7 +79,7 @@ def learning_curve(data_root, dataset: str, category: str, out, steps: int | Non
 # %% ../nbs/20_curves.ipynb #c009
 def _schedule(c: dict) -> str: return c.get('schedule') or PRESETS[c['preset']].schedule  # curves saved before schedules were chosen used their preset's
 
-def _lr(c: dict) -> float: return c.get('lr') or PRESETS[c['preset']].lr  # likewise the learning rate
+def _lr(c: dict) -> float: return c.get('lr') or 1e-4  # curves saved before the rate was recorded all trained at EfficientAD's 1e-4
 
 def _label(c: dict) -> str:
     p = PRESETS[c['preset']]
@@ -124,7 +124,7 @@ def plot_curves(curves: list[dict], path, seconds_per_step: float | None = None,
 # %% ../nbs/20_curves.ipynb #c012
 def benchmark_rows(curves: list[dict]) -> list[dict]:
     "The final point of each finished curve as a row of `raad.bench.results_table` (a partial curve, stopped at `until`, has no final model)."
-    return [{'dataset': c['dataset'], 'category': c['category'], 'preset': c['preset'], 'seed': c['seed'], 'steps': p['steps'],
+    return [{'dataset': c['dataset'], 'category': c['category'], 'preset': c['preset'], 'seed': c['seed'], 'steps': p['steps'], 'lr': _lr(c),
              'train_seconds': p['train_seconds'], **{k: p[k] for k in METRICS}} for c in curves if c.get('finished', True) for p in c['points'][-1:]]
 
 # %% ../nbs/20_curves.ipynb #c018

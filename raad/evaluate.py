@@ -11,18 +11,21 @@ import torch
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from .data import load_image, load_mask, ImageTransform, samples as dataset_samples
-from .metrics import evaluate_maps
+from .metrics import evaluate_maps, image_auroc_by_type
 from .pdn import combine_maps
 from .runtime import autocast, save_json, choose_device, inference_layout
 
 # %% auto #0
-__all__ = ['DEFAULT_THRESHOLD', 'predict', 'evaluate', 'pick_examples', 'save_grid', 'threshold_of', 'verdict']
+__all__ = ['BRANCHES', 'DEFAULT_THRESHOLD', 'predict', 'evaluate', 'pick_examples', 'save_grid', 'threshold_of', 'verdict']
 
 # %% ../nbs/09_evaluate.ipynb #c005
+BRANCHES = ('both', 'local', 'global')  # the anomaly map: the mean of the two normalised maps (EfficientAD), or one of them alone
+
 @torch.no_grad()
 def predict(model, samples, eval_size: int | None = None, image_size: int = 256, batch_size: int = 8, device=None,
-            bf16: bool | None = None, progress: bool = True) -> dict:
-    "Scores (N,), labels (N,), maps and masks of `samples`: (N, S, S) at `eval_size` S, else at each image's native size ((N, H, W), or lists where sizes differ)."
+            bf16: bool | None = None, progress: bool = True, branch: str = 'both') -> dict:
+    "Scores (N,), labels (N,), maps and masks of `samples`: (N, S, S) at `eval_size` S, else at each image's native size ((N, H, W), or lists where sizes differ); `branch` picks the map (BRANCHES)."
+    if branch not in BRANCHES: raise ValueError(f"branch must be one of {', '.join(BRANCHES)}, not {branch!r}")
     device, bf16 = choose_device(device, bf16)
     model = model.to(device).eval(); tfm = ImageTransform(image_size)
     samples = list(samples); scores, maps, masks = [], [], []
@@ -33,7 +36,9 @@ def predict(model, samples, eval_size: int | None = None, image_size: int = 256,
             x = torch.stack([tfm(im) for im in ims]).to(device)
             if channels_last: x = x.contiguous(memory_format=torch.channels_last)
             with autocast(device, bf16): out = model(x)
-            local, global_ = model.normalize_maps(out['local'].float(), out['global'].float())
+            local, global_ = model.normalize_maps(out['local'].float(), out['global'].float())  # (B, h, w) each
+            if branch == 'local': global_ = local  # combine_maps averages: one branch alone
+            elif branch == 'global': local = global_
             for j, (s, im) in enumerate(zip(batch, ims)):
                 size = (eval_size, eval_size) if eval_size else (im.size[1], im.size[0])
                 m = combine_maps(local[j:j + 1], global_[j:j + 1], size)[0].cpu().numpy().astype(np.float32)
@@ -48,15 +53,16 @@ def predict(model, samples, eval_size: int | None = None, image_size: int = 256,
 
 # %% ../nbs/09_evaluate.ipynb #c007
 def evaluate(model, data, category: str, out=None, eval_size: int | None = None, save_maps: bool = False, grid: bool = True,
-             device=None, bf16=None, progress: bool = True, model_config: dict | None = None) -> dict:
-    "Evaluate `model` on the test split of `category` under `data` at each image's native resolution (or on an `eval_size`² grid); write results to `out` if given."
+             device=None, bf16=None, progress: bool = True, model_config: dict | None = None, branch: str = 'both') -> dict:
+    "Evaluate `model` (its `branch` map, BRANCHES) on the test split of `category` under `data` at each image's native resolution (or on an `eval_size`² grid); write results to `out` if given."
     test = dataset_samples(data, category, 'test')
     t0 = time.time()
-    r = predict(model, test, eval_size=eval_size, image_size=(model_config or {}).get('image_size', 256), device=device, bf16=bf16, progress=progress)
+    r = predict(model, test, eval_size=eval_size, image_size=(model_config or {}).get('image_size', 256), device=device, bf16=bf16, progress=progress, branch=branch)
     seconds = time.time() - t0
     metrics = evaluate_maps(r['scores'], r['labels'], r['maps'], r['masks'])
     result = {**{k: float(v) for k, v in metrics.items()}, 'data': str(data), 'category': category, 'eval_size': eval_size,
-              'n_test': len(test), 'n_defective': int(r['labels'].sum()), 'seconds': round(seconds, 1),
+              'branch': branch,
+              'image_auroc_by_type': image_auroc_by_type(r['scores'], r['labels'], r['defect_types']), 'n_test': len(test), 'n_defective': int(r['labels'].sum()), 'seconds': round(seconds, 1),
               'seconds_per_image': round(seconds / len(test), 4),
               'images': [{'path': p, 'label': int(l), 'defect_type': d, 'score': float(s)}
                          for p, l, d, s in zip(r['paths'], r['labels'], r['defect_types'], r['scores'])]}

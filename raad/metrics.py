@@ -11,7 +11,8 @@ from scipy import ndimage
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 # %% auto #0
-__all__ = ['image_auroc', 'image_ap', 'pixel_auroc', 'pro_curve', 'au_pro', 'true_false_rates', 'evaluate_maps']
+__all__ = ['image_auroc', 'image_ap', 'image_auroc_by_type', 'pixel_auroc', 'pro_curve', 'au_pro', 'true_false_rates',
+           'evaluate_maps']
 
 # %% ../nbs/02_metrics.ipynb #c005
 def _np(x) -> np.ndarray:
@@ -72,6 +73,16 @@ def image_ap(scores, labels) -> float:
     "Average precision of image `scores` (N,) for the anomalous class of `labels` (N,)."
     scores, labels = _check_scores(scores, labels)
     return float(average_precision_score(labels, scores))
+
+# %% ../nbs/02_metrics.ipynb #c009b
+def image_auroc_by_type(scores, labels, defect_types) -> dict:
+    "Image AUROC of each defect type's images (N,) against all normal ones (label 0): {defect type: AUROC}, types in sorted order."
+    scores, labels = _check_scores(scores, labels)
+    types = np.asarray(defect_types)
+    if types.shape != labels.shape: raise ValueError(f"{types.size} defect types for {labels.size} images")
+    normal = labels == 0
+    return {str(t): image_auroc(np.r_[scores[normal], scores[types == t]], np.r_[np.zeros(normal.sum()), np.ones((types == t).sum())])
+            for t in sorted(set(types[~normal].tolist()))}
 
 # %% ../nbs/02_metrics.ipynb #c011
 def pixel_auroc(maps, masks) -> float:

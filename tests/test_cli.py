@@ -30,6 +30,19 @@ def test_eval_and_export(tiny_run, fixture_data, tmp_path):
     m16 = json.loads((tmp_path/'e16/metrics.json').read_text())
     assert np.allclose([i['score'] for i in m16['images']], [i['score'] for i in m['images']], rtol=0.05, atol=1e-3)
 
+def test_eval_branch(tiny_run, fixture_data, tmp_path, capsys):
+    "`raad eval --branch local|global`: one map alone, named in metrics.json, with the image AUROC of each defect type on stdout."
+    runs = {}
+    for b in ('both', 'local', 'global'):
+        assert main(['eval', '--model', str(tiny_run), '--data', str(fixture_data), '--category', 'widget', '--out', str(tmp_path/b), '--quiet', '--branch', b]) == 0
+        printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        runs[b] = json.loads((tmp_path/b/'metrics.json').read_text())
+        assert runs[b]['branch'] == b and printed['image_auroc_by_type'] == pytest.approx(runs[b]['image_auroc_by_type'], abs=1e-4)
+        assert set(printed['image_auroc_by_type']) == {i['defect_type'] for i in runs[b]['images']} - {'good'}
+    scores = {b: np.array([i['score'] for i in r['images']]) for b, r in runs.items()}
+    assert not np.allclose(scores['local'], scores['global'])
+    assert np.all(scores['both'] <= np.maximum(scores['local'], scores['global']) + 1e-5)  # the mean's max is at most the larger max
+
 def test_missing_data_is_one_line(capsys):
     "In this process (`raad`'s own `main`; as a console script in a subprocess: tests/test_reliability.py, tests/test_predict.py; `raad eval` of a missing model: nbs/07_cli.ipynb)."
     assert main(['train', '--data', '/nonexistent/data', '--category', 'bottle', '--preset', 'tiny', '--out', '/tmp/x', '--teacher', '/nonexistent/t']) == 2

@@ -7,10 +7,10 @@ ROOT = Path(__file__).resolve().parent.parent
 METRICS = ('image_auroc', 'image_ap', 'pixel_auroc', 'au_pro')
 
 def readme_rows():
-    "Rows of README tables that start with `| dataset/category | preset | seed |` (not the learning-curve table, which has no preset column)."
+    "Rows of README tables that start with `| dataset/category | preset | seed | steps | lr |` (not the learning-curve table, which has no preset column)."
     rows = []
     for line in (ROOT/'README.md').read_text().splitlines():
-        m = re.match(r'\|\s*(\w+)/(\w+)\s*\|\s*(tiny|cpu|paper)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|[^|]*\|' + r'\s*([\d.]+)\s*\|' * 4, line)
+        m = re.match(r'\|\s*(\w+)/(\w+)\s*\|\s*(tiny|cpu|paper)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*([\d.e-]+)\s*\|[^|]*\|' + r'\s*([\d.]+)\s*\|' * 4, line)
         if m: rows.append(m.groups())
     return rows
 
@@ -19,15 +19,16 @@ def test_readme_numbers_match_results_files():
     rows = readme_rows()
     if not results: pytest.skip('no benchmark results committed yet')
     assert rows, 'README has no results table'
-    for dataset, category, preset, seed, steps, *values in rows:
-        match = [r for r in results if (r['dataset'], r['category'], r['preset'], str(r['seed']), r['steps']) == (dataset, category, preset, seed, int(steps))]
-        assert match, f'README row {dataset}/{category} {preset} seed {seed}, {steps} steps has no results file entry'
+    for dataset, category, preset, seed, steps, lr, *values in rows:
+        match = [r for r in results if (r['dataset'], r['category'], r['preset'], str(r['seed']), r['steps']) == (dataset, category, preset, seed, int(steps))
+                 and r['lr'] == pytest.approx(float(lr))]
+        assert match, f'README row {dataset}/{category} {preset} seed {seed}, {steps} steps, lr {lr} has no results file entry'
         r = match[0]
         for k, v in zip(METRICS, values): assert float(v) == pytest.approx(100 * r[k], abs=0.051), (dataset, k)
 
 def test_readme_raad_tables_match_results_file():
-    "The RAAD tables in README are exactly what `experiment_tables` makes of benchmarks/raad_cpu.json, raad_t3001_cpu.json and the history files."
-    files = [f for f in (ROOT/'benchmarks'/'raad_cpu.json', ROOT/'benchmarks'/'raad_t3001_cpu.json', ROOT/'benchmarks'/'history'/'raad_cpu_700_steps.json',
+    "The RAAD tables in README are exactly what `experiment_tables` makes of benchmarks/raad_cpu.json, raad_t3001_cpu.json, raad_lr2e4_cpu.json and the history files."
+    files = [f for f in (ROOT/'benchmarks'/'raad_cpu.json', ROOT/'benchmarks'/'raad_t3001_cpu.json', ROOT/'benchmarks'/'raad_lr2e4_cpu.json', ROOT/'benchmarks'/'history'/'raad_cpu_700_steps.json',
                          ROOT/'benchmarks'/'history'/'raad_cpu_xeon_791_steps.json') if f.exists()]
     if not files: pytest.skip('no RAAD experiment results committed yet')
     from raad.pipeline import experiment_tables

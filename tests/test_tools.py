@@ -32,3 +32,22 @@ def test_pytest_workers_keep_each_group_whole(tmp_path):
                        cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert 'test_cli.py::test_unknown_preset_is_refused@tiny_run' in r.stdout and '@test_layering.py' in r.stdout, r.stdout[-2000:]
+
+def test_branch_report_evaluates_each_map(tiny_run, fixture_data, tmp_path):
+    "tools/branch_report.py (the tile diagnosis of README): the combined map's metrics are `evaluate`'s, each branch alone differs, and --table reads the file back."
+    import json
+    from raad.checkpoint import load_model
+    from raad.evaluate import evaluate
+    out = tmp_path/'branches.json'
+    r = subprocess.run([sys.executable, str(ROOT/'tools'/'branch_report.py'), '--model', str(tiny_run), '--data', str(fixture_data),
+                        '--category', 'widget', '--out', str(out)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rep = json.loads(out.read_text())
+    assert sorted(rep['branches']) == ['both', 'global', 'local'] and rep['recipe']['steps'] == 4
+    model, cfg = load_model(tiny_run)
+    both = evaluate(model, fixture_data, 'widget', model_config=cfg, grid=False, progress=False)
+    assert rep['branches']['both']['au_pro'] == both['au_pro'] and rep['branches']['both']['image_auroc_by_type'] == both['image_auroc_by_type']
+    assert rep['branches']['local']['au_pro'] != rep['branches']['global']['au_pro']
+    t = subprocess.run([sys.executable, str(ROOT/'tools'/'branch_report.py'), '--table', str(out)], capture_output=True, text=True, timeout=120)
+    assert t.returncode == 0 and t.stdout.count('\n| ') == 3 and 'local (teacher-student)' in t.stdout, t.stdout + t.stderr
+    assert subprocess.run([sys.executable, str(ROOT/'tools'/'branch_report.py'), '--model', str(tiny_run)], capture_output=True, text=True).returncode == 2

@@ -58,19 +58,32 @@ def _fisher_weights():
                 f"{pct(max(r['floor 1']['top_0.1%'] for r in ae))} / {pct(max(r['floor 1']['top_1%'] for r in ae))} | |")
     return head + '\n'.join(rows) + f"\n\n{d['baseline']} ({d['baseline_steps']:,} steps), {d['calib_images']} calibration images, seed {d['seed']}; `{d['command']}`.\n"
 
-def _compare(step_file: str, other_file: str, names, seed: int = 1):
-    "Seed `seed` of the curves in `step_file` against the curves of `other_file`, point by point (`raad.curves.compare_curves`)."
+def _compare(step_file: str, other_file: str, names, seed: int | None = 1):
+    "Seed `seed` (None: every seed) of the curves in `step_file` against the curves of `other_file`, point by point (`raad.curves.compare_curves`)."
     from raad.curves import compare_curves
-    base = [c for c in _json(step_file) if c['seed'] == seed]
+    base = [c for c in _json(step_file) if seed is None or c['seed'] == seed]
     return compare_curves(base, _json(other_file), names=names, metrics=('image_auroc', 'pixel_auroc', 'au_pro'))
+
+def _tool(name: str):
+    "A script of tools/ as a module (for the table functions of the diagnostic scripts)."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, ROOT/'tools'/f'{name}.py'); mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod); return mod
 
 TABLES = {'baseline': _baseline, 'curves': _curves, 'raad': _raad, 'step_profile': _step_profile,
           'baseline_t3001': lambda: _baseline('baseline_t3001_cpu.json'),
           'curves_t3001': lambda: _curves('teacher_steps_bottle.json'),
           'curves_tile_t3001': lambda: _curves('curves_tile_t3001_cpu.json'),
+          'lr_tile': lambda: _compare('curves_tile_t3001_cpu.json', 'curves_tile_lr2e4_cpu.json', ('lr 1e-4', 'lr 2e-4'), seed=0),
+          'branches_tile': lambda: _tool('branch_report').branch_table(_json('branches_tile.json')),
+          'branches_bottle': lambda: _tool('branch_report').branch_table(_json('branches_bottle.json')),
+          'teacher_features': lambda: _tool('teacher_feature_stats').stats_table(_json('teacher_features.json')),
           'schedule_bottle': lambda: _compare('teacher_steps_bottle.json', 'curves_cosine_bottle.json', ('step', 'cosine')),
-          'lr_bottle': lambda: _compare('teacher_steps_bottle.json', 'curves_lr2e4_bottle.json', ('lr 1e-4', 'lr 2e-4')),
+          'lr_bottle': lambda: _compare('teacher_steps_bottle.json', 'curves_lr2e4_bottle.json', ('lr 1e-4', 'lr 2e-4'), seed=None),
+          'baseline_lr2e4': lambda: _baseline('baseline_lr2e4_cpu.json'),
+          'curves_lr2e4': lambda: _curves('curves_lr2e4_bottle.json'),
           'raad_t3001': lambda: _raad('raad_t3001_cpu.json'),
+          'raad_lr2e4': lambda: _raad('raad_lr2e4_cpu.json'),
           'baseline_700': lambda: _baseline('history/baseline_cpu_700_steps.json'),
           'baseline_791': lambda: _baseline('history/baseline_cpu_xeon_791_steps.json'),
           'curves_791': lambda: _curves('history/curves_cpu_xeon_791_steps.json'),
