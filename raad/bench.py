@@ -17,7 +17,7 @@ from .onnx_deploy import OnnxAnomalyModel, export_onnx, export_onnx_int8
 from .pdn import EfficientAD
 from .quant import quantize_model, uniform_bits
 from .runtime import inference_layout, save_json, autocast, cpu_has_bf16, cpu_has_vnni, synchronize, cpu_description
-from .train import train_efficientad, efficientad_step, get_preset
+from .train import train_efficientad, efficientad_step
 
 # %% auto #0
 __all__ = ['BENCHMARK_SETS', 'METRICS', 'SPEED_VARIANTS', 'ONNX_SPEED_VARIANTS', 'ONNX_INT8_SPEED_VARIANTS', 'benchmark_run_dir',
@@ -51,7 +51,7 @@ def benchmark_run(data_root, out, dataset: str, category: str, preset: str = 'cp
     if reuse_eval and benchmark_finished(out, dataset, category, preset, seed): r = json.loads((run/'eval'/'metrics.json').read_text())
     else: r = evaluate(model, Path(data_root)/dataset, category, run/'eval', progress=progress, model_config=cfg)
     return {'dataset': dataset, 'category': category, 'preset': preset, 'seed': seed, 'steps': cfg['steps'],
-            'lr': cfg.get('preset_config', {}).get('lr', get_preset(preset).lr), 'train_seconds': cfg.get('train_seconds'), **{k: r[k] for k in METRICS}}
+            'lr': cfg['preset_config']['lr'], 'train_seconds': cfg.get('train_seconds'), **{k: r[k] for k in METRICS}}
 
 def write_benchmark(rows: list[dict], out) -> list[dict]:
     "Write `results.json` and `results.md` of `rows` into `out`."

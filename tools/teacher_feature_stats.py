@@ -18,14 +18,15 @@ from raad.pdn import pdn_small
 from raad.runtime import cpu_description, save_json
 from raad.teacher import load_teacher_weights, teacher_steps
 
-def feature_stats(teacher, data_root, dataset: str, category: str, n: int = 24, ring: int = 3, seed: int = 0) -> dict:
+def feature_stats(teacher, data_root, dataset: str, category: str, n: int = 24, ring: int = 3) -> dict:
     "The statistics above for `n` training images of `category` (every len/n-th, deterministic)."
     train = samples(f'{data_root}/{dataset}', category, 'train')
     pick = np.linspace(0, len(train) - 1, min(n, len(train))).round().astype(int)
     tfm = ImageTransform(256)
     x = torch.stack([tfm(load_image(train[i].path)) for i in pick])
     with torch.no_grad(): t = torch.cat([teacher(b) for b in x.split(8)])  # (N, 384, 56, 56)
-    z = (t - t.mean((0, 2, 3), keepdim=True)) / t.std((0, 2, 3), keepdim=True)
+    sd = t.std((0, 2, 3), keepdim=True)  # (1, 384, 1, 1)
+    z = (t - t.mean((0, 2, 3), keepdim=True)) / sd
     z2 = z.pow(2)
     q = float(torch.kthvalue(z2.flatten(), int(0.999 * z2.numel())).values)
     big = z2 > q; inner = big.clone(); inner[:, :, ring:-ring, ring:-ring] = False
@@ -33,7 +34,7 @@ def feature_stats(teacher, data_root, dataset: str, category: str, n: int = 24, 
     h = t.shape[-1]
     return {'images': int(len(pick)), 'q999': q, 'kurtosis_median': float(np.median(kurt)), 'kurtosis_max': float(kurt.max()),
             'top_on_border': float(inner.sum() / big.sum()), 'ring': ring, 'ring_area_share': 1 - ((h - 2 * ring) / h) ** 2,
-            'between_image': float((t.mean((2, 3)).var(0) / t.std((0, 2, 3)).pow(2)).median())}
+            'between_image': float((t.mean((2, 3)).var(0) / sd.flatten().pow(2)).median())}
 
 def stats_table(report: dict) -> str:
     head = ('| data | q0.999 of z² | kurtosis median / max | top 0.1 % on the border | between-image share of variance |\n'
@@ -47,7 +48,6 @@ if __name__ == '__main__':
     ap.add_argument('--teacher', default='checkpoints/teacher_lite0'); ap.add_argument('--data-root', default='../shared/data')
     ap.add_argument('--images', type=int, default=24); ap.add_argument('--out', required=True)
     a = ap.parse_args()
-    torch.manual_seed(0)
     teacher = pdn_small(384).eval(); teacher.load_state_dict(load_teacher_weights(a.teacher))
     rep = {'teacher': a.teacher, 'teacher_steps': teacher_steps(a.teacher), 'images': a.images, 'cpu': cpu_description(),
            'command': f'python tools/teacher_feature_stats.py --teacher {a.teacher} --data-root ../shared/data --out {a.out}',
